@@ -1,0 +1,39 @@
+# legacy_exchange.exchange55 - developer commands.
+#   make test    the whole test suite (what CI runs)
+#   make demo    a simulated fleet audited, remediated and audited again
+#   make bench   the fleet benchmark (prints JSON)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= $(CURDIR)/.venv
+export VENV
+
+.PHONY: venv test sanity units build-check demo bench clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: tests/requirements.txt tests/constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r tests/requirements.txt -c tests/constraints.txt
+	touch $@
+
+test: venv
+	tests/run/all.sh
+
+sanity: venv
+	tests/run/ansible-test.sh sanity
+
+units: venv
+	tests/run/ansible-test.sh units
+
+build-check: venv
+	tests/run/build-check.sh
+
+demo: venv
+	tests/run/demo.sh
+
+bench: venv
+	tests/run/bench.sh
+
+clean:
+	rm -rf $(VENV) tests/output build *.tar.gz

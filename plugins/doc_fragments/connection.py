@@ -1,0 +1,78 @@
+# Copyright (c) 2026 legacy_exchange.exchange55 contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """Options shared by every module: how the controller reaches the Exchange server."""
+
+    DOCUMENTATION = r'''
+options:
+  transport:
+    description:
+      - How the controller talks to the server.
+      - V(winrm) uses WS-Management and WMI (C(StdRegProv), C(CIM_DataFile), C(Win32_Service)) through pywinrm.
+        It needs WinRM on the server (Windows Server 2003 R2 or later, or a WinRM-enabled lab).
+      - V(smb) uses the remote registry (MS-RRP over C(\winreg)), a file read of the C(C$) share and the service
+        control manager (MS-SCMR). It reaches Windows NT 4.0 and Windows 2000, where Exchange 5.5 really runs.
+      - Defaults to the host variable C(exchange55_transport), then V(winrm).
+    type: str
+    choices: [winrm, smb]
+  remote_host:
+    description:
+      - Address or name of the server.
+      - Defaults to the host's C(ansible_host), then the inventory hostname.
+    type: str
+  remote_user:
+    description:
+      - Account used to log in; C(DOMAIN\user) and C(user@domain) are accepted.
+      - Defaults to the host's C(ansible_user).
+    type: str
+  remote_password:
+    description:
+      - Password of O(remote_user). It is never shown in results, diffs, backups or logs.
+      - Defaults to the host's C(ansible_password).
+    type: str
+  port:
+    description:
+      - WinRM port for O(transport=winrm).
+      - Defaults to the host's C(ansible_port), then 5986 for https and 5985 for http.
+    type: int
+  scheme:
+    description:
+      - V(https) or V(http) for O(transport=winrm).
+      - Defaults to the host's C(ansible_winrm_scheme), then V(http) when the port is 5985 and V(https) otherwise.
+      - Basic authentication over plain V(http) is refused, because the password would cross the network in clear text.
+    type: str
+    choices: [http, https]
+  winrm_transport:
+    description:
+      - WinRM authentication for O(transport=winrm), as pywinrm names it.
+      - Defaults to the first entry of the host's C(ansible_winrm_transport), then V(ntlm).
+      - Over V(http), V(ntlm), V(kerberos) and V(credssp) encrypt every message.
+    type: str
+    choices: [ntlm, basic, kerberos, credssp, certificate]
+  server_cert_validation:
+    description:
+      - Whether the server's TLS certificate is validated for O(scheme=https).
+      - Defaults to the host's C(ansible_winrm_server_cert_validation), then V(validate).
+    type: str
+    choices: [validate, ignore]
+  ca_trust_path:
+    description:
+      - File or directory of CA certificates that sign the server's certificate.
+      - Defaults to the host's C(ansible_winrm_ca_trust_path), then the system's CA bundle.
+    type: path
+  smb_port:
+    description:
+      - SMB port for O(transport=smb).
+      - Defaults to the host's C(exchange55_smb_port), then 445.
+    type: int
+  connect_timeout:
+    description:
+      - Seconds to wait for the server to answer one request before the host fails with a timeout.
+    type: int
+    default: 30
+'''

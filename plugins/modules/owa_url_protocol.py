@@ -1,0 +1,222 @@
+#!/usr/bin/python
+# Copyright (c) 2026 legacy_exchange.exchange55 contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: owa_url_protocol
+short_description: Apply KB Q294406 (OWA Url Protocol) to an Exchange Server 5.5 server, idempotently
+version_added: 0.1.0
+description:
+  - Ensures the REG_SZ value C(OWA Url Protocol) under
+    C(HKLM\SYSTEM\CurrentControlSet\Services\MSExchangeIS\ParametersPrivate) holds O(protocol) (C(https:)).
+    KB Q294406 asks for it on Exchange 5.5 servers whose Outlook Web Access is SSL only, so that meeting request URLs
+    sent to POP3 and IMAP clients start with C(https:).
+  - Before it writes, it checks the KB's prerequisites. They are Exchange 5.5 with Service Pack 4, C(store.exe)
+    5.5.2654.81 or later, and OWA set to SSL only. A server that misses one is not changed unless
+    O(ignore_prerequisites=true).
+  - A value of another type (for example REG_EXPAND_SZ C(https:)) is drift. It is rewritten as REG_SZ.
+  - After a write the value is read back. If the server does not hold what was written, the task fails.
+  - With O(backup=true), the whole C(ParametersPrivate) key is saved on the controller before any write. It is saved as
+    a C(REGEDIT4) file that Windows NT 4.0's regedit imports, together with a JSON record of the value's prior state.
+    O(restore_from) puts exactly that prior state back, including "absent".
+  - The module is an action plugin. It runs on the controller and talks to the server over WS-Management/WMI
+    (O(transport=winrm)) or SMB (O(transport=smb)). Nothing is copied to or run on the server, and no PowerShell is
+    needed.
+author:
+  - legacy_exchange.exchange55 contributors (@legacy-exchange)
+extends_documentation_fragment:
+  - legacy_exchange.exchange55.connection
+  - legacy_exchange.exchange55.owa
+attributes:
+  check_mode:
+    support: full
+    description: In check mode the module reports exactly what a real run would change, and writes nothing, backups included.
+  diff_mode:
+    support: full
+    description: The diff names the key, the value, its type and data before and after.
+  platform:
+    support: full
+    platforms: windows
+    description: Targets Windows NT 4.0, Windows 2000 (O(transport=smb)) or WinRM-enabled hosts (O(transport=winrm)).
+  action:
+    support: full
+    description: Runs as an action plugin on the controller.
+  async:
+    support: none
+    description: Async is not supported.
+options:
+  state:
+    description:
+      - V(present) ensures the value is REG_SZ O(protocol).
+      - V(absent) removes the value. Prerequisites are not checked for a removal, and the KB status is reported as
+        it is after the removal.
+    type: str
+    choices: [present, absent]
+    default: present
+  protocol:
+    description:
+      - The data to write. KB Q294406 asks for V(https:). V(http:) restores Exchange's default behaviour explicitly.
+      - The data must end with a colon, as the KB says. V(https) without the colon is rejected.
+    type: str
+    default: 'https:'
+  ignore_prerequisites:
+    description:
+      - Write the value even when a prerequisite is missing or could not be determined (a C(blocked) server).
+      - A server without Exchange 5.5 or with OWA not SSL only (C(not_applicable)) is still never changed.
+    type: bool
+    default: false
+  backup:
+    description:
+      - Before any change, save the whole C(ParametersPrivate) key to O(backup_dir) on the controller. It is saved as a
+        C(REGEDIT4) C(.reg) file and a C(.json) record of the value's prior state, which O(restore_from) takes.
+      - No backup is written when nothing changes, or in check mode.
+    type: bool
+    default: false
+  backup_dir:
+    description:
+      - Directory on the controller for backups. Each host gets a subdirectory named after its inventory hostname.
+      - Defaults to C(~/.ansible/exchange55-backups).
+    type: path
+  restart_information_store:
+    description:
+      - After a change (not in check mode), restart the Information Store service (C(MSExchangeIS)) and wait until it
+        runs again, so that C(store.exe) reads the new value.
+      - The KB does not ask for a restart. Other Exchange 5.5 articles about Information Store registry values do.
+        A restart disconnects every mail client, so it is off by default.
+    type: bool
+    default: false
+  restart_timeout:
+    description:
+      - Seconds to wait for the Information Store to stop, and then to start, when O(restart_information_store=true).
+    type: int
+    default: 300
+  restore_from:
+    description:
+      - Path of a C(.json) record written by O(backup=true). The value is put back exactly as it was before that
+        change, with the same type and data, or removed if it was absent.
+      - The record must belong to this host. When set, O(state), O(protocol) and the prerequisite checks do not apply.
+    type: path
+notes:
+  - The KB does not ask for a service restart; O(restart_information_store) does one on request.
+  - "Least privilege: besides what M(legacy_exchange.exchange55.server_info) needs, the account needs to set values
+    under the C(ParametersPrivate) key."
+seealso:
+  - module: legacy_exchange.exchange55.server_info
+  - name: 'KB Q294406: XIMS: IMAP Cannot Open Appointment Items by Using SSL'
+    description: The Microsoft Knowledge Base article this module applies.
+    link: https://github.com/jeffpar/kbarchive/blob/master/kb/294/Q294406/README.md
+'''
+
+EXAMPLES = r'''
+- name: Apply KB Q294406 where it applies, keeping a backup
+  legacy_exchange.exchange55.owa_url_protocol:
+    backup: true
+  register: q294406
+
+- name: Preview the change (run the play with --check --diff)
+  legacy_exchange.exchange55.owa_url_protocol:
+  check_mode: true
+  diff: true
+
+- name: Apply on an NT 4.0 server over SMB whose OWA page is served by another IIS server
+  legacy_exchange.exchange55.owa_url_protocol:
+    transport: smb
+    owa_ssl_required: true
+    backup: true
+    backup_dir: /var/backups/exchange55
+
+- name: Put the value back as it was before the change recorded in a backup
+  legacy_exchange.exchange55.owa_url_protocol:
+    restore_from: "{{ q294406.backup_record }}"
+  when: q294406.backup_record is defined
+
+- name: Remove the value
+  legacy_exchange.exchange55.owa_url_protocol:
+    state: absent
+'''
+
+RETURN = r'''
+q294406:
+  description:
+    - The KB Q294406 evaluation after the task. O(state=absent) and O(restore_from) report the state they leave.
+    - The status is one of V(compliant), V(needs_change) (check mode, or nothing could be written), V(changed)
+      (this run fixed it), V(not_applicable) or V(blocked).
+  returned: success
+  type: dict
+  contains:
+    status:
+      description: The status.
+      type: str
+      sample: changed
+    reasons:
+      description: Short human-readable reasons.
+      type: list
+      elements: str
+      sample: ['OWA Url Protocol set to REG_SZ "https:" (was absent)']
+before:
+  description: The value before the task, or V(null) when it was absent.
+  returned: success
+  type: dict
+  sample: {type: REG_EXPAND_SZ, data: 'https:'}
+after:
+  description: The value after the task (as read back after a write), or V(null) when absent.
+  returned: success
+  type: dict
+  sample: {type: REG_SZ, data: 'https:'}
+backup_file:
+  description: Path of the C(REGEDIT4) backup of the whole C(ParametersPrivate) key.
+  returned: when O(backup=true) and the value changed
+  type: str
+  sample: /home/admin/.ansible/exchange55-backups/exsrv01/ParametersPrivate.20261128T101500Z.reg
+backup_record:
+  description: Path of the JSON record of the value's prior state, for O(restore_from).
+  returned: when O(backup=true) and the value changed
+  type: str
+  sample: /home/admin/.ansible/exchange55-backups/exsrv01/ParametersPrivate.20261128T101500Z.json
+restarted:
+  description: Whether the Information Store was restarted, with O(restart_information_store=true).
+  returned: success
+  type: bool
+  sample: false
+server:
+  description: The facts read from the server, as M(legacy_exchange.exchange55.server_info) returns them.
+  returned: success
+  type: dict
+transport:
+  description: The transport used.
+  returned: success
+  type: str
+  sample: winrm
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.legacy_exchange.exchange55.plugins.module_utils._spec import (
+    CONNECTION_ARGUMENT_SPEC,
+    OWA_ARGUMENT_SPEC,
+    controller_only,
+)
+
+ARGUMENT_SPEC = dict(
+    state=dict(type='str', choices=['present', 'absent'], default='present'),
+    protocol=dict(type='str', default='https:'),
+    ignore_prerequisites=dict(type='bool', default=False),
+    backup=dict(type='bool', default=False),
+    backup_dir=dict(type='path'),
+    restart_information_store=dict(type='bool', default=False),
+    restart_timeout=dict(type='int', default=300),
+    restore_from=dict(type='path'),
+    **OWA_ARGUMENT_SPEC,
+    **CONNECTION_ARGUMENT_SPEC,
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.fail_json(msg=controller_only('owa_url_protocol'))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,89 @@
+# Copyright (c) 2026 legacy_exchange.exchange55 contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What both action plugins share: argument validation, connection settings, OWA answer, facts, errors."""
+
+from __future__ import annotations
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils import _connection
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._exchange55 import gather_facts
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._owa_probe import OwaAnswer, probe_owa, validate_owa_url
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q294406 import validate_protocol
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
+
+# Host variables read on the controller; everything else of the inventory is left alone.
+_HOST_VARIABLE_NAMES = sorted({name for names in _connection._HOST_VARIABLES.values() for name in names} | {'exchange55_owa_url'})
+
+# What to do about each kind of remote failure, appended to its message.
+_ADVICE = {
+    'auth': 'check ansible_user and ansible_password for this host',
+    'unreachable': 'check ansible_host, the port and that the service listens (WinRM for winrm, SMB 445 for smb)',
+    'timeout': 'the server did not answer in time; check it is up, or raise connect_timeout',
+    'access_denied': 'the account lacks permission; see the least-privilege notes in the module documentation',
+}
+
+
+class InvalidOption(Exception):
+    """A module option or host variable is wrong; raised before any connection is made."""
+
+
+class Exchange55Action(ActionBase):
+    """Base of the collection's action plugins: they run on the controller and never use the connection plugin."""
+
+    ARGUMENT_SPEC: dict = {}
+    settings = None
+    _requires_connection = False
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
+        del validation
+        task_vars = task_vars or {}
+        host_vars = {name: self._templar.template(task_vars[name]) for name in _HOST_VARIABLE_NAMES if name in task_vars}
+        inventory_hostname = task_vars.get('inventory_hostname') or self._task.get_name()
+        try:
+            settings = _connection.resolve_settings(args, host_vars, inventory_hostname)
+            prepared = self.prepare(args, task_vars, inventory_hostname)
+            owa = self.owa_answer(args, host_vars, settings)
+        except (ValueError, InvalidOption) as exc:
+            result.update(failed=True, msg=str(exc))
+            return result
+        result['transport'] = settings.transport
+        self.settings = settings
+        try:
+            with _connection.open_remote_host(settings) as host:
+                result.update(self.work(host, args, owa, prepared, inventory_hostname))
+        except RemoteError as exc:
+            advice = _ADVICE.get(exc.kind)
+            result.update(failed=True, msg=f'{settings.describe()}: {exc}' + (f'; {advice}' if advice and advice not in str(exc) else ''),
+                          error_kind=exc.kind)
+        return result
+
+    # pylint: disable=unused-argument
+    def prepare(self, args: dict, task_vars: dict, inventory_hostname: str):
+        """Check options that need more than the argument spec, before connecting; raise ValueError."""
+        validate_protocol(args['protocol'])
+
+    def work(self, host, args: dict, owa, prepared, inventory_hostname: str) -> dict:
+        raise NotImplementedError
+
+    @staticmethod
+    def owa_answer(args: dict, host_vars: dict, settings):
+        """The declared OWA SSL-only setting, or a probe of the OWA page to run only if the answer matters.
+
+        The URL is checked now, so a malformed one fails the task before any connection is made.
+        """
+        declared = args['owa_ssl_required']
+        if declared in ('true', 'false'):
+            return OwaAnswer.declared(declared == 'true')
+        url = validate_owa_url(args.get('owa_url') or host_vars.get('exchange55_owa_url') or f'http://{settings.host}/exchange/')
+        return lambda: probe_owa(url, timeout=min(settings.timeout, 10))
+
+    @staticmethod
+    def facts(host, owa) -> dict:
+        return gather_facts(host, owa=owa)

@@ -1,0 +1,113 @@
+# Copyright (c) 2026 legacy_exchange.exchange55 contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The transport-neutral interface every remote host implements.
+
+Only the modules under ``_remote`` know a wire protocol.  Everything above
+them (fact gathering, the Q294406 policy, the action plugins) talks to a
+:class:`RemoteHost` and catches :class:`RemoteError`.
+"""
+
+from __future__ import annotations
+
+import abc
+
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue
+
+# The kinds of failure a caller may need to tell apart.  Every RemoteError
+# carries one of these as ``kind`` and a one-line, human ``str()``.
+ERROR_KINDS = frozenset((
+    'auth',            # the login was refused (wrong user or password, 401)
+    'unreachable',     # connection refused, no route, DNS failure, TLS failure
+    'timeout',         # the host did not answer in time
+    'access_denied',   # the account may not read or write that object
+    'not_found',       # an object that must exist does not (e.g. key for a write)
+    'type_mismatch',   # a typed read met a value of another type
+    'unsupported',     # the operation cannot be done over this transport
+    'protocol',        # a fault or answer the client does not understand
+))
+
+
+class RemoteError(Exception):
+    """A one-line, human-readable failure talking to a remote host.
+
+    ``kind`` is one of :data:`ERROR_KINDS`; ``host`` names the host when
+    known.  ``str(error)`` never contains a password.
+    """
+
+    def __init__(self, message: str, kind: str = 'protocol', host: str | None = None, code: int | None = None):
+        if kind not in ERROR_KINDS:
+            raise ValueError(f'unknown RemoteError kind {kind!r}')
+        self.kind = kind
+        self.host = host
+        self.code = code
+        super().__init__(' '.join(str(message).split()))
+
+
+class RemoteHost(abc.ABC):
+    """A Windows host reached from the controller.
+
+    Registry keys are full paths with a hive prefix, e.g.
+    ``HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIS\\ParametersPrivate``
+    (``HKEY_LOCAL_MACHINE\\...`` is accepted too).  Value names are
+    case-insensitive on Windows; implementations return them as stored.
+    Every method raises :class:`RemoteError` for a failure it cannot express
+    in its return value.
+    """
+
+    transport = 'abstract'
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+        return False
+
+    @abc.abstractmethod
+    def get_value(self, key: str, name: str, expected_type: str | None = None) -> RegValue | None:
+        """Return one value with its type, or None when the value or the key is missing.
+
+        ``expected_type`` ('REG_SZ', 'REG_DWORD', ...) is a hint: a transport that
+        needs one typed call per type tries that type first, so the common case costs
+        one request.  The returned type is always the real one.
+        """
+
+    @abc.abstractmethod
+    def enum_values(self, key: str) -> dict[str, str] | None:
+        """Return ``{value name: type name}`` for a key, or None when the key is missing."""
+
+    @abc.abstractmethod
+    def get_values(self, key: str) -> dict[str, RegValue] | None:
+        """Return every value of a key with its type and data, or None when the key is missing."""
+
+    @abc.abstractmethod
+    def set_value(self, key: str, name: str, value: RegValue) -> None:
+        """Write a value (REG_SZ at least; REG_EXPAND_SZ and REG_DWORD where the transport can).
+
+        The key must exist: a missing key raises RemoteError(kind='not_found').
+        A type the transport cannot write raises RemoteError(kind='unsupported').
+        """
+
+    @abc.abstractmethod
+    def delete_value(self, key: str, name: str) -> bool:
+        """Delete a value; return False when it was already absent."""
+
+    @abc.abstractmethod
+    def file_version(self, path: str) -> str | None:
+        """Return the file version string of a file (e.g. '5.5.2654.81'), None if the file is missing.
+
+        A file that exists but carries no version resource returns ''.
+        """
+
+    @abc.abstractmethod
+    def service_state(self, name: str) -> str | None:
+        """Return a service's state as WMI names it ('Running', 'Stopped', ...), None if no such service."""
+
+    @abc.abstractmethod
+    def control_service(self, name: str, action: str) -> None:
+        """Start or stop a service: ``action`` is 'start' or 'stop'.  Returns once the request is accepted."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the connection; safe to call twice."""

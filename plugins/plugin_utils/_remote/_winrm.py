@@ -1,0 +1,332 @@
+# Copyright (c) 2026 legacy_exchange.exchange55 contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""RemoteHost over WinRM: the registry through WMI ``StdRegProv``, file versions through
+``CIM_DataFile``, services through ``Win32_Service``.  WS-Man calls only; no WinRS shell."""
+
+from __future__ import annotations
+
+import inspect
+
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import TYPE_NAMES, RegValue, hive_handle, parse_key_path
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError, RemoteHost
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._wsman import PYWINRM_MISSING, WSManClient, wmi_uri
+
+try:
+    from winrm.exceptions import AuthenticationError
+    from winrm.protocol import Protocol
+except ImportError:  # reported when a WinRMHost is created
+    AuthenticationError = Protocol = None
+
+STDREGPROV = wmi_uri('root/default', 'StdRegProv')
+CIM_DATAFILE = wmi_uri('root/cimv2', 'CIM_DataFile')
+WIN32_SERVICE = wmi_uri('root/cimv2', 'Win32_Service')
+
+WBEM_E_TYPE_MISMATCH = 2147749893       # 0x80041005: the value exists with another type
+ERROR_ACCESS_DENIED = 5
+MISSING = (1, 2)                        # StdRegProv: value (1) or key/file (2) not found
+
+# type -> (getter, output parameter); REG_MULTI_SZ and REG_BINARY outputs are arrays.
+GETTERS = {
+    'REG_SZ': ('GetStringValue', 'sValue'),
+    'REG_EXPAND_SZ': ('GetExpandedStringValue', 'sValue'),
+    'REG_DWORD': ('GetDWORDValue', 'uValue'),
+    'REG_QWORD': ('GetQWORDValue', 'uValue'),
+    'REG_MULTI_SZ': ('GetMultiStringValue', 'sValue'),
+    'REG_BINARY': ('GetBinaryValue', 'uValue'),
+}
+SETTERS = {
+    'REG_SZ': ('SetStringValue', 'sValue'),
+    'REG_EXPAND_SZ': ('SetExpandedStringValue', 'sValue'),
+    'REG_DWORD': ('SetDWORDValue', 'uValue'),
+}
+# Registry types RegValue cannot hold, for messages and enum_values().
+OTHER_TYPES = {0: 'REG_NONE', 5: 'REG_DWORD_BIG_ENDIAN', 6: 'REG_LINK', 8: 'REG_RESOURCE_LIST',
+               9: 'REG_FULL_RESOURCE_DESCRIPTOR', 10: 'REG_RESOURCE_REQUIREMENTS_LIST'}
+
+# Win32_Service.StartService / StopService return codes.
+SERVICE_CODES = {
+    1: 'the request is not supported', 2: 'the user did not have the necessary access',
+    3: 'the service cannot be stopped because other services that are running depend on it',
+    4: 'the requested control code is not valid, or it is unacceptable to the service',
+    5: 'the requested control code cannot be sent to the service because its state does not allow it',
+    6: 'the service has not been started', 7: 'the service did not respond to the start request in a timely fashion',
+    8: 'unknown failure when starting the service', 9: 'the directory path to the service executable file was not found',
+    10: 'the service is already running', 11: 'the database to add a new service is locked',
+    12: 'a dependency this service relies on has been removed from the system',
+    13: 'the service failed to find the service needed from a dependent service', 14: 'the service has been disabled from the system',
+    15: 'the service does not have the correct authentication to run on the system',
+    16: 'this service is being removed from the system', 17: 'the service has no execution thread',
+    18: 'the service has circular dependencies when it starts', 19: 'a service is running under the same name',
+    20: 'the service name has invalid characters', 21: 'invalid parameters have been passed to the service',
+    22: 'the account under which this service runs is either invalid or lacks the permissions to run the service',
+    23: 'the service exists in the database of services available from the system', 24: 'the service is currently paused in the system',
+}
+
+# Connection-setting aliases accepted by from_settings() (ansible's winrm option and Protocol names).
+_ALIASES = {'remote_addr': 'host', 'remote_user': 'username', 'user': 'username', 'remote_password': 'password',
+            'read_timeout_sec': 'read_timeout', 'operation_timeout_sec': 'operation_timeout'}
+_CLEAR_TEXT_AUTH = ('basic', 'plaintext', 'ssl')
+
+
+def _type_label(code: int) -> str:
+    return TYPE_NAMES.get(code) or OTHER_TYPES.get(code) or f'REG_TYPE_{code}'
+
+
+class WinRMHost(RemoteHost):
+    """A Windows host reached over WS-Management with pywinrm.
+
+    One ``Protocol`` (one HTTP session, one NTLM handshake) serves every call; ``requests``
+    counts the WS-Man requests sent.  Creating the object does not connect.
+    """
+
+    transport = 'winrm'
+
+    def __init__(self, host: str, port: int | None = None, scheme: str | None = None, username: str | None = None,
+                 password: str | None = None, transport: str = 'ntlm', server_cert_validation: str = 'validate',
+                 ca_trust_path: str | None = None, path: str = '/wsman', read_timeout: int = 30, operation_timeout: int = 20,
+                 message_encryption: str = 'auto', **extra):
+        if not host or not str(host).strip():
+            raise RemoteError('no host address: set ansible_host', 'unsupported')
+        self.host = host = str(host).strip()
+        if Protocol is None:
+            raise RemoteError(PYWINRM_MISSING, 'unsupported', host=host)
+        scheme, port = self._scheme_port(scheme, port)
+        transport = str(transport or 'ntlm').lower()
+        if scheme == 'http' and transport in _CLEAR_TEXT_AUTH:
+            raise self._bad(f'refusing {transport} authentication over plain http: the password would cross the network in clear text; '
+                            'use ansible_winrm_scheme=https or ansible_winrm_transport=ntlm')
+        if server_cert_validation not in ('validate', 'ignore'):
+            raise self._bad(f'ansible_winrm_server_cert_validation must be validate or ignore, got {server_cert_validation!r}')
+        if message_encryption not in ('auto', 'always', 'never'):
+            raise self._bad(f'ansible_winrm_message_encryption must be auto, always or never, got {message_encryption!r}')
+        try:
+            read_timeout, operation_timeout = int(read_timeout), int(operation_timeout)
+        except (TypeError, ValueError):
+            raise self._bad(f'read and operation timeouts must be whole seconds, got {read_timeout!r} and {operation_timeout!r}') from None
+        if not 0 < operation_timeout < read_timeout:
+            raise self._bad(f'operation timeout ({operation_timeout}s) must be positive and lower than the read timeout ({read_timeout}s)')
+        address = f'[{host}]' if ':' in host and not host.startswith('[') else host
+        self.endpoint = f'{scheme}://{address}:{port}/{str(path or "/wsman").lstrip("/")}'
+        kwargs = {name: value for name, value in extra.items() if name in _protocol_arguments() and value is not None}
+        if ca_trust_path is not None:
+            kwargs['ca_trust_path'] = ca_trust_path
+        kwargs.update(transport=transport, username=username, password=password, server_cert_validation=server_cert_validation,
+                      read_timeout_sec=read_timeout, operation_timeout_sec=operation_timeout, message_encryption=message_encryption)
+        try:
+            protocol = Protocol(self.endpoint, **kwargs)
+        except AuthenticationError as exc:     # no user or password for a transport that needs them
+            raise RemoteError(f'{exc} for {self.endpoint}: set ansible_user and ansible_password', 'auth', host=host) from None
+        except Exception as exc:
+            message = str(exc).replace(password, '********') if password else str(exc)
+            raise self._bad(f'cannot set up WinRM to {self.endpoint}: {message}') from None
+        self.client = WSManClient(protocol, host=host)
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> WinRMHost:
+        """Build from a dict of connection settings: the constructor's names, ansible's winrm option
+        names (remote_addr, remote_user, remote_password, transport as a list: first one wins,
+        connection_timeout) and ``_extras`` (``ansible_winrm_<Protocol argument>`` variables).
+        None values mean "use the default"."""
+        values = {}
+        extras = settings.get('_extras') or {}
+        for name, value in extras.items():
+            if name.startswith('ansible_winrm_'):
+                values[name[len('ansible_winrm_'):]] = value
+        for name, value in settings.items():
+            if name != '_extras':
+                values[name] = value
+        values = {_ALIASES.get(name, name): value for name, value in values.items() if value is not None}
+        timeout = values.pop('connection_timeout', None)
+        if timeout:
+            values.setdefault('operation_timeout', int(timeout))
+            values.setdefault('read_timeout', int(timeout) + 10)
+        transport = values.get('transport')
+        if isinstance(transport, (list, tuple)):
+            values['transport'] = transport[0] if transport else 'ntlm'
+        if 'host' not in values:
+            raise RemoteError('no host address: set ansible_host', 'unsupported')
+        return cls(**values)
+
+    def _bad(self, message: str) -> RemoteError:
+        return RemoteError(message, 'unsupported', host=self.host)
+
+    def _scheme_port(self, scheme, port) -> tuple[str, int]:
+        """ansible's rule: scheme http when the port is 5985, else https; port 5985/5986 by scheme."""
+        if port is not None:
+            try:
+                port = int(port)
+            except (TypeError, ValueError):
+                raise self._bad(f'ansible_port must be a number, got {port!r}') from None
+            if not 0 < port < 65536:
+                raise self._bad(f'ansible_port must be from 1 to 65535, got {port}')
+        if scheme is None:
+            scheme = 'http' if port == 5985 else 'https'
+        scheme = str(scheme).lower()
+        if scheme not in ('http', 'https'):
+            raise self._bad(f'ansible_winrm_scheme must be http or https, got {scheme!r}')
+        if port is None:
+            port = 5985 if scheme == 'http' else 5986
+        return scheme, port
+
+    @property
+    def requests(self) -> int:
+        """WS-Man requests sent so far (authentication round trips not counted)."""
+        return self.client.requests
+
+    # -- registry -------------------------------------------------------
+
+    def _reg(self, method: str, key: str, name: str | None = None, arrays=(), **params) -> tuple[int, dict]:
+        """Call a StdRegProv method on ``key``; return (ReturnValue, outputs)."""
+        hive, subkey = parse_key_path(key)
+        inputs = {'hDefKey': hive_handle(hive), 'sSubKeyName': subkey}
+        if name is not None:
+            inputs['sValueName'] = name
+        inputs.update(params)
+        result = self.client.invoke(STDREGPROV, method, inputs, arrays=arrays)
+        return result['ReturnValue'], result
+
+    def _reg_failure(self, method: str, key: str, name: str | None, code: int) -> RemoteError:
+        where = f'{key}\\{name}' if name is not None else key
+        if code == ERROR_ACCESS_DENIED:
+            return RemoteError(f'access denied: StdRegProv.{method} on {where}', 'access_denied', host=self.host, code=code)
+        if code == WBEM_E_TYPE_MISMATCH:
+            return RemoteError(f'StdRegProv.{method} on {where}: the value has another type', 'type_mismatch', host=self.host, code=code)
+        hexcode = f' (0x{code:08x})' if code > 0xffff else ''
+        return RemoteError(f'StdRegProv.{method} on {where} returned {code}{hexcode}', 'protocol', host=self.host, code=code)
+
+    def _read_typed(self, key: str, name: str, type_: str) -> tuple[int, RegValue | None]:
+        """One typed getter: (ReturnValue, value when 0)."""
+        method, output = GETTERS[type_]
+        arrays = (output,) if type_ in ('REG_MULTI_SZ', 'REG_BINARY') else ()
+        code, result = self._reg(method, key, name, arrays=arrays)
+        if code != 0:
+            return code, None
+        data = result.get(output)
+        try:
+            if type_ in ('REG_SZ', 'REG_EXPAND_SZ'):
+                data = data if isinstance(data, str) else ''
+            elif type_ in ('REG_DWORD', 'REG_QWORD'):
+                data = int(data)
+            elif type_ == 'REG_MULTI_SZ':
+                data = tuple(item or '' for item in data)
+            else:
+                data = bytes(int(item) for item in data)
+            return 0, RegValue(type_, data)
+        except (TypeError, ValueError) as exc:
+            raise RemoteError(f'StdRegProv.{method} on {key}\\{name} returned unusable data: {exc}', 'protocol', host=self.host) from None
+
+    def _enum(self, key: str) -> list[tuple[str, int]] | None:
+        code, result = self._reg('EnumValues', key, arrays=('sNames', 'Types'))
+        if code in MISSING:
+            return None
+        if code != 0:
+            raise self._reg_failure('EnumValues', key, None, code)
+        names, types = result['sNames'], result['Types']
+        if len(names) != len(types):
+            raise RemoteError(f'StdRegProv.EnumValues on {key} returned {len(names)} names but {len(types)} types', 'protocol', host=self.host)
+        try:
+            return [(name or '', int(code)) for name, code in zip(names, types)]
+        except (TypeError, ValueError):
+            raise RemoteError(f'StdRegProv.EnumValues on {key} returned a non-numeric type', 'protocol', host=self.host) from None
+
+    def _read(self, key: str, name: str, code: int) -> RegValue | None:
+        type_ = TYPE_NAMES.get(code)
+        if type_ is None:
+            raise RemoteError(f'{key}\\{name} has type {_type_label(code)}, which this collection cannot read', 'unsupported', host=self.host)
+        rv, value = self._read_typed(key, name, type_)
+        if rv in MISSING:
+            return None
+        if rv != 0:
+            raise self._reg_failure(GETTERS[type_][0], key, name, rv)
+        return value
+
+    def get_value(self, key: str, name: str, expected_type: str | None = None) -> RegValue | None:
+        if expected_type in GETTERS:
+            rv, value = self._read_typed(key, name, expected_type)
+            if rv == 0:
+                return value
+            if rv in MISSING:
+                return None
+            if rv != WBEM_E_TYPE_MISMATCH:
+                raise self._reg_failure(GETTERS[expected_type][0], key, name, rv)
+        entries = self._enum(key)
+        if entries is None:
+            return None
+        match = next(((stored, code) for stored, code in entries if stored.lower() == name.lower()), None)
+        return None if match is None else self._read(key, match[0], match[1])
+
+    def enum_values(self, key: str) -> dict[str, str] | None:
+        entries = self._enum(key)
+        return None if entries is None else {name: _type_label(code) for name, code in entries}
+
+    def get_values(self, key: str) -> dict[str, RegValue] | None:
+        entries = self._enum(key)
+        if entries is None:
+            return None
+        values = {}
+        for name, code in entries:
+            value = self._read(key, name, code)
+            if value is not None:          # deleted between the two calls
+                values[name] = value
+        return values
+
+    def set_value(self, key: str, name: str, value: RegValue) -> None:
+        if value.type not in SETTERS:
+            raise RemoteError(f'cannot write {value.type} over WinRM (supported: {", ".join(SETTERS)})', 'unsupported', host=self.host)
+        method, parameter = SETTERS[value.type]
+        rv, _result = self._reg(method, key, name, **{parameter: value.data})
+        if rv in MISSING:
+            raise RemoteError(f'registry key {key} does not exist: create it before writing {name!r}', 'not_found', host=self.host, code=rv)
+        if rv != 0:
+            raise self._reg_failure(method, key, name, rv)
+
+    def delete_value(self, key: str, name: str) -> bool:
+        rv, _result = self._reg('DeleteValue', key, name)
+        if rv in MISSING:
+            return False
+        if rv != 0:
+            raise self._reg_failure('DeleteValue', key, name, rv)
+        return True
+
+    # -- files and services -------------------------------------------
+
+    def _get_or_none(self, resource_uri: str, selectors: dict) -> dict | None:
+        try:
+            return self.client.get(resource_uri, selectors)
+        except RemoteError as exc:
+            if exc.kind == 'not_found':
+                return None
+            raise
+
+    def file_version(self, path: str) -> str | None:
+        instance = self._get_or_none(CIM_DATAFILE, {'Name': path})
+        if instance is None:
+            return None
+        version = instance.get('Version')
+        return version.strip() if isinstance(version, str) else ''
+
+    def service_state(self, name: str) -> str | None:
+        instance = self._get_or_none(WIN32_SERVICE, {'Name': name})
+        return None if instance is None else instance.get('State')
+
+    def control_service(self, name: str, action: str) -> None:
+        methods = {'start': 'StartService', 'stop': 'StopService'}
+        if action not in methods:
+            raise RemoteError(f"control_service action must be 'start' or 'stop', got {action!r}", 'unsupported', host=self.host)
+        result = self.client.invoke(WIN32_SERVICE, methods[action], {}, selectors={'Name': name})
+        rv = result['ReturnValue']
+        if rv != 0:
+            meaning = SERVICE_CODES.get(rv, 'unknown Win32_Service return code')
+            kind = 'access_denied' if rv == 2 else 'protocol'
+            raise RemoteError(f'cannot {action} service {name}: {meaning} (Win32_Service.{methods[action]} returned {rv})', kind, host=self.host, code=rv)
+
+    def close(self) -> None:
+        transport = getattr(self.client.protocol, 'transport', None)
+        if transport is not None:
+            transport.close_session()
+
+
+def _protocol_arguments() -> frozenset:
+    """Names ``Protocol.__init__`` accepts (what ``ansible_winrm_*`` variables may set)."""
+    return frozenset(inspect.signature(Protocol.__init__).parameters) - {'self', 'endpoint'}

@@ -1,0 +1,154 @@
+# Copyright (c) 2026 legacy_exchange.exchange55 contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The action plugins' logic against in-memory servers (tests/e2e runs them for real against simulated servers)."""
+
+from __future__ import annotations
+
+import json
+import os
+from unittest import mock
+
+import pytest
+
+from ansible.playbook.task import Task
+from ansible.template import Templar
+
+from ansible_collections.legacy_exchange.exchange55.plugins.action import owa_url_protocol, server_info
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils import _connection
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
+from ansible_collections.legacy_exchange.exchange55.tests.unit.plugins.plugin_utils.fakes import PARAMETERS_PRIVATE, fake_server
+
+NAME = 'OWA Url Protocol'
+HOST_VARS = {'inventory_hostname': 'exsrv01', 'ansible_host': '192.0.2.10', 'ansible_user': 'Administrator',
+             'ansible_password': 'S3cret!pw', 'ansible_winrm_scheme': 'https'}
+
+
+def run_action(plugin, server, args=None, check_mode=False, diff=False):
+    task = Task.load({'action': {'module': 'legacy_exchange.exchange55.x', **(args or {})}})
+    task.check_mode = check_mode
+    task.diff = diff
+    action = plugin.ActionModule(task, mock.MagicMock(), mock.MagicMock(), loader=None, templar=Templar(loader=None),
+                                 shared_loader_obj=None)
+    with mock.patch.object(_connection, 'open_remote_host', return_value=server) as opened:
+        result = action.run(task_vars=dict(HOST_VARS))
+    return result, opened
+
+
+def owa(args=None):
+    return dict({'owa_ssl_required': 'true'}, **(args or {}))
+
+
+@pytest.mark.parametrize('name,status', [('compliant', 'compliant'), ('value_absent', 'needs_change'), ('sp3', 'blocked'),
+                                         ('no_exchange', 'not_applicable')])
+def test_server_info_reports_status_and_changes_nothing(name, status):
+    server = fake_server(name)
+    result, _opened = run_action(server_info, server, owa())
+    assert result['q294406']['status'] == status
+    assert result['changed'] is False
+    assert not any(call[0] in ('set_value', 'delete_value') for call in server.calls)
+
+
+def test_settings_come_from_host_variables_and_password_is_hidden():
+    result, opened = run_action(server_info, fake_server('compliant'), owa())
+    settings = opened.call_args.args[0]
+    assert (settings.host, settings.port, settings.scheme, settings.user) == ('192.0.2.10', 5986, 'https', 'Administrator')
+    assert settings.password == 'S3cret!pw' and 'S3cret' not in repr(settings)
+    assert 'S3cret' not in json.dumps(result)
+
+
+def test_check_mode_reports_the_change_and_writes_nothing():
+    server = fake_server('expand_sz_https')
+    result, _opened = run_action(owa_url_protocol, server, owa(), check_mode=True, diff=True)
+    assert result['changed'] is True and result['q294406']['status'] == 'needs_change'
+    assert server.value(PARAMETERS_PRIVATE, NAME) == RegValue('REG_EXPAND_SZ', 'https:')
+    assert result['diff']['before'] == f'{NAME} = REG_EXPAND_SZ "https:"\n'
+    assert result['diff']['after'] == f'{NAME} = REG_SZ "https:"\n'
+
+
+def test_apply_backs_up_writes_and_reads_back(tmp_path):
+    server = fake_server('value_absent')
+    result, _opened = run_action(owa_url_protocol, server, owa({'backup': True, 'backup_dir': str(tmp_path)}))
+    assert result['changed'] is True and result['q294406']['status'] == 'changed', result
+    assert server.value(PARAMETERS_PRIVATE, NAME) == RegValue('REG_SZ', 'https:')
+    with open(result['backup_record'], encoding='utf-8') as handle:
+        record = json.load(handle)
+    assert record['prior'] is None and record['inventory_hostname'] == 'exsrv01'
+    assert os.path.dirname(result['backup_file']) == str(tmp_path / 'exsrv01')
+    with open(result['backup_file'], 'rb') as handle:
+        assert b'"DB Path"="C:\\\\exchsrvr\\\\mdbdata\\\\priv.edb"' in handle.read()
+
+
+def test_restore_from_puts_back_absent_and_typed_values(tmp_path):
+    for name, prior in (('value_absent', None), ('expand_sz_https', RegValue('REG_EXPAND_SZ', 'https:'))):
+        server = fake_server(name)
+        applied, _opened = run_action(owa_url_protocol, server, owa({'backup': True, 'backup_dir': str(tmp_path)}))
+        restored, _opened = run_action(owa_url_protocol, server, owa({'restore_from': applied['backup_record']}))
+        assert restored['changed'] is True
+        assert server.value(PARAMETERS_PRIVATE, NAME) == prior
+        again, _opened = run_action(owa_url_protocol, server, owa({'restore_from': applied['backup_record']}))
+        assert again['changed'] is False
+
+
+def test_restore_refuses_another_hosts_record(tmp_path):
+    record = tmp_path / 'other.json'
+    record.write_text(json.dumps({'format': 'legacy_exchange.exchange55/q294406-backup/1', 'inventory_hostname': 'exsrv99',
+                                  'key': PARAMETERS_PRIVATE, 'value_name': NAME, 'prior': None}))
+    server = fake_server('compliant')
+    result, opened = run_action(owa_url_protocol, server, owa({'restore_from': str(record)}))
+    assert result['failed'] and "records host 'exsrv99', not 'exsrv01'" in result['msg']
+    opened.assert_not_called()
+
+
+def test_blocked_server_fails_without_writing_unless_told():
+    server = fake_server('sp3')
+    result, _opened = run_action(owa_url_protocol, server, owa())
+    assert result['failed'] and result['q294406']['status'] == 'blocked' and 'ignore_prerequisites' in result['msg']
+    assert server.value(PARAMETERS_PRIVATE, NAME) is None
+    result, _opened = run_action(owa_url_protocol, server, owa({'ignore_prerequisites': True}))
+    assert result['changed'] is True and server.value(PARAMETERS_PRIVATE, NAME) == RegValue('REG_SZ', 'https:')
+
+
+def test_not_applicable_server_is_never_written():
+    server = fake_server('owa_not_ssl_only')
+    result, _opened = run_action(owa_url_protocol, server, {'owa_ssl_required': 'false', 'ignore_prerequisites': True})
+    assert result['changed'] is False and result['q294406']['status'] == 'not_applicable'
+    assert server.value(PARAMETERS_PRIVATE, NAME) is None
+
+
+def test_lost_write_fails_with_read_back_mismatch():
+    server = fake_server('value_absent')
+    with mock.patch.object(type(server), 'set_value', return_value=None):
+        result, _opened = run_action(owa_url_protocol, server, owa())
+    assert result['failed'] and result['msg'].startswith('read-back mismatch: wrote OWA Url Protocol = REG_SZ "https:"')
+
+
+@pytest.mark.parametrize('args,message', [
+    ({'protocol': 'https'}, 'lacks its colon'),
+    ({'owa_ssl_required': 'auto', 'owa_url': 'ftp://x/exchange/'}, 'http://'),
+    ({'remote_host': 'x', 'port': 70000}, 'port number'),
+    ({'winrm_transport': 'basic', 'scheme': 'http'}, 'clear text'),
+])
+def test_bad_options_fail_before_connecting(args, message):
+    result, opened = run_action(owa_url_protocol, fake_server('compliant'), owa(args))
+    assert result['failed'] and message in result['msg'] and '\n' not in result['msg']
+    opened.assert_not_called()
+
+
+def test_remote_errors_become_one_line_with_advice():
+    server = fake_server('compliant')
+    server.faults['get_value'] = RemoteError('login refused for user Administrator', kind='auth')
+    result, _opened = run_action(server_info, server, owa())
+    assert result['failed'] and result['error_kind'] == 'auth'
+    assert result['msg'] == ('192.0.2.10:5986 (winrm https): login refused for user Administrator; '
+                             'check ansible_user and ansible_password for this host')
+
+
+def test_restart_waits_for_stopped_then_running():
+    server = fake_server('value_absent')
+    result, _opened = run_action(owa_url_protocol, server, owa({'restart_information_store': True}))
+    assert result['restarted'] is True
+    actions = [call for call in server.calls if call[0] == 'control_service']
+    assert [call[2] for call in actions] == ['stop', 'start']
+    assert server.service_state('MSExchangeIS') == 'Running'

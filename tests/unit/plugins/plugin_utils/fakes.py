@@ -1,0 +1,190 @@
+# Copyright (c) 2026 legacy_exchange.exchange55 contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""An in-memory RemoteHost for unit tests, and named Exchange servers described in the fleet-file shape.
+
+FakeHost follows Windows' rules that callers rely on: key paths and value
+names are case-insensitive, a missing key or value reads as None, writing
+into a missing key raises not_found.  Every call is recorded in ``calls``
+(one entry per call, i.e. per network round trip on a real transport).
+"""
+
+from __future__ import annotations
+
+import copy
+
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue, parse_key_path
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError, RemoteHost
+
+SETUP = 'HKLM\\SOFTWARE\\Microsoft\\Exchange\\Setup'
+PARAMETERS_PRIVATE = 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIS\\ParametersPrivate'
+
+
+def _key_id(key: str) -> str:
+    hive, subkey = parse_key_path(key)
+    return f'{hive}\\{subkey}'.lower()
+
+
+class FakeHost(RemoteHost):
+    """A RemoteHost held in dicts.
+
+    ``registry`` maps key -> {name: RegValue}; ``files`` maps path -> version
+    ('' for a file without a version resource); ``services`` maps name -> state.
+    Reads of a key listed in ``deny_read`` (writes: ``deny_write``) raise
+    RemoteError(kind='access_denied'); ``faults`` maps a method name to a
+    RemoteError that every call of that method raises.
+    """
+
+    transport = 'fake'
+
+    def __init__(self, registry=None, files=None, services=None, deny_read=(), deny_write=(), faults=None, name='fakehost'):
+        self.name = name
+        self.registry = {_key_id(key): (key, dict(values)) for key, values in (registry or {}).items()}
+        self.files = {path.lower(): version for path, version in (files or {}).items()}
+        self.services = {svc.lower(): state for svc, state in (services or {}).items()}
+        self.deny_read = {_key_id(key) for key in deny_read}
+        self.deny_write = {_key_id(key) for key in deny_write}
+        self.faults = dict(faults or {})
+        self.calls = []
+        self.closed = False
+
+    @classmethod
+    def from_spec(cls, spec: dict, name: str = 'fakehost') -> FakeHost:
+        """Build a host from a fleet-file host entry (registry/files/services/deny_read/deny_write)."""
+        registry = {key: {vname: RegValue.from_record(rec) for vname, rec in values.items()}
+                    for key, values in spec.get('registry', {}).items()}
+        files = {path: info['version'] for path, info in spec.get('files', {}).items()}
+        services = {svc: info['state'] for svc, info in spec.get('services', {}).items()}
+        return cls(registry, files, services, spec.get('deny_read', ()), spec.get('deny_write', ()), name=name)
+
+    # -- helpers -------------------------------------------------------------
+    def _call(self, method: str, *args):
+        self.calls.append((method,) + args)
+        if method in self.faults:
+            raise self.faults[method]
+
+    def _key(self, key: str, write: bool = False) -> dict | None:
+        key_id = _key_id(key)
+        if key_id in (self.deny_write if write else self.deny_read):
+            raise RemoteError(f'access denied to {key}', kind='access_denied', host=self.name, code=5)
+        entry = self.registry.get(key_id)
+        return None if entry is None else entry[1]
+
+    @staticmethod
+    def _stored(values: dict, name: str) -> str | None:
+        return next((stored for stored in values if stored.lower() == name.lower()), None)
+
+    # -- RemoteHost ------------------------------------------------------------
+    def get_value(self, key, name, expected_type=None):
+        self._call('get_value', key, name, expected_type)
+        values = self._key(key)
+        stored = None if values is None else self._stored(values, name)
+        return None if stored is None else values[stored]
+
+    def enum_values(self, key):
+        self._call('enum_values', key)
+        values = self._key(key)
+        return None if values is None else {name: value.type for name, value in values.items()}
+
+    def get_values(self, key):
+        self._call('get_values', key)
+        values = self._key(key)
+        return None if values is None else dict(values)
+
+    def set_value(self, key, name, value):
+        self._call('set_value', key, name, value)
+        values = self._key(key, write=True)
+        if values is None:
+            raise RemoteError(f'registry key {key} not found', kind='not_found', host=self.name, code=2)
+        values[self._stored(values, name) or name] = value
+
+    def delete_value(self, key, name):
+        self._call('delete_value', key, name)
+        values = self._key(key, write=True)
+        stored = None if values is None else self._stored(values, name)
+        if stored is None:
+            return False
+        del values[stored]
+        return True
+
+    def file_version(self, path):
+        self._call('file_version', path)
+        return self.files.get(path.lower())
+
+    def service_state(self, name):
+        self._call('service_state', name)
+        return self.services.get(name.lower())
+
+    def control_service(self, name, action):
+        self._call('control_service', name, action)
+        if name.lower() not in self.services:
+            raise RemoteError(f'service {name} not found', kind='not_found', host=self.name)
+        self.services[name.lower()] = {'start': 'Running', 'stop': 'Stopped'}[action]
+
+    def close(self):
+        self.closed = True
+
+    # -- for assertions ----------------------------------------------------------
+    def value(self, key: str, name: str) -> RegValue | None:
+        """The value as stored now, without counting a call."""
+        entry = self.registry.get(_key_id(key))
+        stored = None if entry is None else self._stored(entry[1], name)
+        return None if stored is None else entry[1][stored]
+
+
+def exchange55_server(*, service_pack_build=2653, newest_build=1960, store='5.5.2654.81', owa_url_protocol=None,
+                      ssl_required=True, install_path='C:\\exchsrvr') -> dict:
+    """A fleet-file host entry for an Exchange 5.5 server; ``owa_url_protocol`` is (type, data) or None.
+
+    A build given as a string is stored as REG_SZ; None leaves the value out.
+    """
+    setup = {'Services': {'type': 'REG_SZ', 'data': install_path}}
+    for name, build in (('NewestBuild', newest_build), ('ServicePackBuild', service_pack_build)):
+        if build is not None:
+            setup[name] = {'type': 'REG_SZ' if isinstance(build, str) else 'REG_DWORD', 'data': build}
+    private = {'DB Path': {'type': 'REG_SZ', 'data': install_path + '\\mdbdata\\priv.edb'},
+               'Reset Views': {'type': 'REG_DWORD', 'data': 0}}
+    if owa_url_protocol is not None:
+        private['OWA Url Protocol'] = {'type': owa_url_protocol[0], 'data': owa_url_protocol[1]}
+    return {
+        'registry': {SETUP: setup, PARAMETERS_PRIVATE: private},
+        'files': {install_path + '\\bin\\store.exe': {'version': store}},
+        'services': {'MSExchangeIS': {'state': 'Running'}},
+        'owa': {'ssl_required': ssl_required},
+    }
+
+
+def _exchange_2000() -> dict:
+    spec = exchange55_server(newest_build=4417, service_pack_build=None, store='6.0.4417.0',
+                             install_path='C:\\Program Files\\Exchsrvr')
+    return spec
+
+
+def _access_denied_parameters_private() -> dict:
+    spec = exchange55_server(owa_url_protocol=('REG_SZ', 'https:'))
+    spec['deny_read'] = [PARAMETERS_PRIVATE]
+    return spec
+
+
+# One entry per server the tests talk about, named after what makes it special.
+SERVERS = {
+    'compliant': exchange55_server(owa_url_protocol=('REG_SZ', 'https:')),
+    'value_absent': exchange55_server(),
+    'expand_sz_https': exchange55_server(owa_url_protocol=('REG_EXPAND_SZ', 'https:')),
+    'http_value': exchange55_server(owa_url_protocol=('REG_SZ', 'http:')),
+    'sp3': exchange55_server(service_pack_build=2650, store='5.5.2650.21'),
+    'store_2654_80': exchange55_server(store='5.5.2654.80'),
+    'store_2656_84': exchange55_server(store='5.5.2656.84'),
+    'no_exchange': {'registry': {'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion': {
+        'CurrentVersion': {'type': 'REG_SZ', 'data': '5.0'}}}, 'owa': {'ssl_required': None}},
+    'exchange_2000': _exchange_2000(),
+    'owa_not_ssl_only': exchange55_server(ssl_required=False),
+    'owa_unknown': exchange55_server(ssl_required=None),
+    'build_as_reg_sz': exchange55_server(newest_build='1960', service_pack_build=' 2653'),
+    'access_denied_parameters_private': _access_denied_parameters_private(),
+}
+
+
+def fake_server(name: str) -> FakeHost:
+    """A fresh FakeHost for one of SERVERS (each call gets its own copy)."""
+    return FakeHost.from_spec(copy.deepcopy(SERVERS[name]), name=name)
