@@ -82,7 +82,8 @@ class ActionModule(Exchange55Action):
         if stored != change.after:
             want = 'absent' if change.after is None else change.after.to_text()
             seen = 'absent' if stored is None else stored.to_text()
-            result.update(failed=True, msg=f'read-back mismatch: wrote {VALUE_NAME} = {want} but the server holds {seen}; '
+            # changed says what the server holds now: a lost write left it as it was
+            result.update(changed=stored != current, failed=True, msg=f'read-back mismatch: wrote {VALUE_NAME} = {want} but the server holds {seen}; '
                                            'the write was not stored, check the server (registry permissions, policies) and run again')
             return result
         result['q294406'] = status_after_change(facts, change, protocol)

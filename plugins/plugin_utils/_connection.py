@@ -120,8 +120,8 @@ def open_remote_host(settings: ConnectionSettings) -> RemoteHost:
     from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._winrm import WinRMHost
     return WinRMHost(settings.host, settings.port, settings.scheme, settings.user, settings.password,
                      transport=settings.winrm_transport, server_cert_validation=settings.server_cert_validation,
-                     ca_trust_path=settings.ca_trust_path, read_timeout=settings.timeout + 10,
-                     operation_timeout=settings.timeout)
+                     ca_trust_path=settings.ca_trust_path, read_timeout=settings.timeout,
+                     operation_timeout=max(1, settings.timeout * 2 // 3))
 
 
 def _as_int(value, name: str) -> int:

@@ -127,6 +127,7 @@ def ansible_env(collections_root: str, workdir: str) -> dict:
         ANSIBLE_LOCAL_TEMP=os.path.join(workdir, 'ansible-tmp'),
         ANSIBLE_PYTHON_INTERPRETER=sys.executable,
         ANSIBLE_DEPRECATION_WARNINGS='false',
+        ANSIBLE_FORKS='25',
     )
     return env
 

@@ -122,6 +122,7 @@ def test_lost_write_fails_with_read_back_mismatch():
     with mock.patch.object(type(server), 'set_value', return_value=None):
         result, _opened = run_action(owa_url_protocol, server, owa())
     assert result['failed'] and result['msg'].startswith('read-back mismatch: wrote OWA Url Protocol = REG_SZ "https:"')
+    assert result["changed"] is False and result["after"] is None
 
 
 @pytest.mark.parametrize('args,message', [

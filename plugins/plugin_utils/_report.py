@@ -1,0 +1,333 @@
+# Copyright (c) 2026 legacy_exchange.exchange55 contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The KB Q294406 fleet report as a pure builder: per-host task results in; JSON, HTML, JUnit and a summary out.  No I/O.
+
+Input is what ``owa_url_protocol`` (or ``server_info``) returned for each host, as registered
+by the role, usually with ``failed_when: false`` so that every host reaches the report.
+Ansible then rewrites ``failed`` to false, so a result counts as failed when ``failed`` is
+true *or* it carries ``msg``: the collection's modules set ``msg`` only when they fail.
+A ``blocked`` host that was merely refused a write is not a failure unless
+``fail_on_blocked`` is set.  Only listed fields are copied from a result, so nothing a
+result might carry beyond them (and never a password) reaches a report.
+
+The JSON document (``schema_version`` 1, described in docs/report.md)::
+
+    {schema, schema_version, kb, title, mode, generated, fail_on_blocked,
+     totals: {servers, changed, failed}, counts: {<status>: n for every status},
+     servers: [{host, status, reasons, changed, failed, error, error_kind, transport,
+                versions: {exchange, newest_build, service_pack, service_pack_build, store_exe},
+                owa_ssl_only, before, after, backup_file, backup_record, restarted}, ...]}
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import xml.etree.ElementTree as ET
+
+from jinja2 import Environment
+
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q294406 import STATUSES
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue
+
+SCHEMA = 'legacy_exchange.exchange55/q294406-report'
+SCHEMA_VERSION = 1
+MODES = ('audit', 'apply')
+FORMATS = ('json', 'html', 'junit')
+EXTENSIONS = {'json': '.json', 'html': '.html', 'junit': '.junit.xml'}
+ERROR = 'error'
+# Every status a report entry can have: the module's five, and 'error' for a host that has no evaluation.
+REPORT_STATUSES = STATUSES + (ERROR,)
+# Most urgent first: the order of the HTML table and of the summary.
+SEVERITY = (ERROR, 'blocked', 'needs_change', 'changed', 'compliant', 'not_applicable')
+LABELS = {'compliant': 'Compliant', 'needs_change': 'Needs change', 'changed': 'Changed', 'not_applicable': 'Not applicable',
+          'blocked': 'Blocked', ERROR: 'Error'}
+DEFAULT_TITLE = 'KB Q294406 - OWA Url Protocol'
+NO_RESULT = 'no result from the module for this host: it did not run the task (skipped, or removed from the play earlier)'
+SUMMARY_HOSTS = 6
+
+
+def build_report(results: dict, mode: str, *, fail_on_blocked: bool = False, title: str | None = None,
+                 generated: datetime.datetime | None = None) -> dict:
+    """The report document for ``results`` ({inventory hostname: registered result or None}); entries sorted by host."""
+    if mode not in MODES:
+        raise ValueError(f'mode must be "audit" or "apply", got {mode!r}')
+    if not isinstance(results, dict):
+        raise ValueError(f'results must be a mapping of inventory hostname to the registered module result, got {type(results).__name__}')
+    generated = generated or datetime.datetime.now(datetime.timezone.utc)
+    servers = [server_entry(str(host), result, fail_on_blocked) for host, result in sorted(results.items(), key=lambda item: str(item[0]))]
+    counts = {status: 0 for status in REPORT_STATUSES}
+    for server in servers:
+        counts[server['status']] += 1
+    return {
+        'schema': SCHEMA,
+        'schema_version': SCHEMA_VERSION,
+        'kb': 'Q294406',
+        'title': title or DEFAULT_TITLE,
+        'mode': mode,
+        'generated': generated.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
+        'fail_on_blocked': bool(fail_on_blocked),
+        'totals': {'servers': len(servers), 'changed': sum(s['changed'] for s in servers), 'failed': sum(s['failed'] for s in servers)},
+        'counts': counts,
+        'servers': servers,
+    }
+
+
+def server_entry(host: str, result, fail_on_blocked: bool = False) -> dict:
+    """One report entry for a host's registered result (None, {} or a skipped result: status 'error')."""
+    result = result if isinstance(result, dict) else {}
+    evaluation = result.get('q294406') if isinstance(result.get('q294406'), dict) else {}
+    facts = result.get('server') if isinstance(result.get('server'), dict) else {}
+    exchange, store, owa = (facts.get(name) or {} for name in ('exchange', 'store', 'owa'))
+    status = evaluation.get('status') if evaluation.get('status') in STATUSES else ERROR
+    changed = bool(result.get('changed'))
+    msg = _one_line(result.get('msg')) if result.get('msg') else None
+    has_failed = bool(result.get('failed')) or msg is not None
+    if not result or result.get('skipped'):
+        msg, has_failed = NO_RESULT, True
+    # A blocked host the module refused to write is the policy working, not an error.
+    refused = status == 'blocked' and not changed and not result.get('error_kind')
+    error = msg if has_failed and not refused else None
+    if error is None and has_failed and status == ERROR:
+        error = 'the module failed without a message'
+    return {
+        'host': host,
+        'status': status,
+        'reasons': [_one_line(reason) for reason in evaluation.get('reasons') or []],
+        'changed': changed,
+        'failed': error is not None or (status == 'blocked' and bool(fail_on_blocked)),
+        'error': error,
+        'error_kind': result.get('error_kind'),
+        'transport': result.get('transport'),
+        'versions': {
+            'exchange': exchange.get('family'),
+            'newest_build': exchange.get('newest_build'),
+            'service_pack': exchange.get('service_pack'),
+            'service_pack_build': exchange.get('service_pack_build'),
+            'store_exe': store.get('version'),
+        },
+        'owa_ssl_only': owa.get('ssl_required'),
+        'before': _value_record(result.get('before')),
+        'after': _value_record(result.get('after')),
+        'backup_file': result.get('backup_file'),
+        'backup_record': result.get('backup_record'),
+        'restarted': bool(result.get('restarted')),
+    }
+
+
+def failed_hosts(report: dict) -> dict:
+    """{host: one-line reason} for every entry that must fail its host once the report is written."""
+    failed = {}
+    for server in report['servers']:
+        if server['failed']:
+            failed[server['host']] = server['error'] or f'KB Q294406 is blocked on this host (fail_on_blocked is set): {"; ".join(server["reasons"])}'
+    return failed
+
+
+def value_text(record) -> str:
+    """A value record as people read it (``REG_SZ "https:"``), or 'absent'."""
+    if record is None:
+        return 'absent'
+    try:
+        return RegValue.from_record(record).to_text()
+    except (ValueError, TypeError, AttributeError):
+        return f'{record.get("type")} {record.get("data")!r}'
+
+
+def versions_text(versions: dict) -> str:
+    """'Exchange 5.5 SP4 (build 2653)', or what is known of it."""
+    family = versions.get('exchange')
+    if not family:
+        return 'Exchange: not found'
+    text = f'Exchange {family}'
+    if versions.get('service_pack') is not None and family == '5.5':
+        text += f' SP{versions["service_pack"]}' if versions['service_pack'] else ' (no service pack)'
+    build = versions.get('service_pack_build') or versions.get('newest_build')
+    return text + (f' (build {build})' if build else '')
+
+
+def render_json(report: dict) -> str:
+    return json.dumps(report, indent=2, sort_keys=False) + '\n'
+
+
+def render_junit(report: dict) -> bytes:
+    """JUnit XML: one testcase per server.  Failures: blocked, failed hosts, and needs_change in audit mode;
+    not_applicable servers are skipped."""
+    counts = {'failures': 0, 'skipped': 0}
+    suite = ET.Element('testsuite', name=f'{report["kb"]} {report["mode"]}', tests=str(len(report['servers'])),
+                       errors='0', timestamp=report['generated'])
+    properties = ET.SubElement(suite, 'properties')
+    for name in ('schema', 'schema_version', 'mode', 'fail_on_blocked'):
+        ET.SubElement(properties, 'property', name=name, value=str(report[name]))
+    for server in report['servers']:
+        case = ET.SubElement(suite, 'testcase', classname=f'q294406.{report["mode"]}', name=server['host'], time='0')
+        failure = _junit_failure(server, report['mode'])
+        if failure:
+            counts['failures'] += 1
+            element = ET.SubElement(case, 'failure', type=failure[0], message=failure[1])
+            element.text = '\n'.join(server['reasons'])
+        elif server['status'] == 'not_applicable':
+            counts['skipped'] += 1
+            ET.SubElement(case, 'skipped', message='; '.join(server['reasons']) or 'not applicable')
+        ET.SubElement(case, 'system-out').text = _junit_details(server)
+    suite.set('failures', str(counts['failures']))
+    suite.set('skipped', str(counts['skipped']))
+    suites = ET.Element('testsuites', name=report['title'], tests=suite.get('tests'), failures=suite.get('failures'), errors='0')
+    suites.append(suite)
+    ET.indent(suites)
+    return ET.tostring(suites, encoding='utf-8', xml_declaration=True) + b'\n'
+
+
+def summary_lines(report: dict, paths: dict | None = None) -> list:
+    """A short table: one line per status with its count and the first hosts, then failures and report paths."""
+    servers = report['servers']
+    lines = [f'{report["title"]}: {report["mode"]} of {len(servers)} servers at {report["generated"]}',
+             f'{"status":<16}{"count":>5}  servers']
+    for status in SEVERITY:
+        hosts = [s['host'] for s in servers if s['status'] == status]
+        shown = ', '.join(hosts[:SUMMARY_HOSTS]) + (f' and {len(hosts) - SUMMARY_HOSTS} more' if len(hosts) > SUMMARY_HOSTS else '')
+        lines.append(f'{status:<16}{len(hosts):>5}  {shown}'.rstrip())
+    failed = [s['host'] for s in servers if s['failed']]
+    if failed:
+        lines.append(f'failed hosts: {len(failed)} ({", ".join(failed[:SUMMARY_HOSTS])}{" ..." if len(failed) > SUMMARY_HOSTS else ""})')
+    for name, path in (paths or {}).items():
+        lines.append(f'{name} report: {path}')
+    return lines
+
+
+def render_html(report: dict) -> str:
+    """A self-contained page (inline CSS, no scripts or external assets); every value is HTML-escaped."""
+    rows = sorted(report['servers'], key=lambda s: (SEVERITY.index(s['status']), s['host']))
+    return _TEMPLATE.render(report=report, rows=rows, severity=SEVERITY, labels=LABELS, value_text=value_text, versions_text=versions_text)
+
+
+def _junit_failure(server: dict, mode: str):
+    if server['error']:
+        return server['error_kind'] or 'error', server['error']
+    if server['status'] == 'blocked':
+        return 'blocked', 'prerequisites of KB Q294406 are not met: ' + '; '.join(server['reasons'])
+    if server['status'] == 'needs_change' and mode == 'audit':
+        return 'needs_change', '; '.join(server['reasons'])
+    return None
+
+
+def _junit_details(server: dict) -> str:
+    lines = [f'status: {server["status"]}', f'versions: {versions_text(server["versions"])}, Store.exe {server["versions"]["store_exe"] or "unknown"}',
+             f'before: {value_text(server["before"])}', f'after: {value_text(server["after"])}']
+    if server['backup_file']:
+        lines.append(f'backup: {server["backup_file"]}')
+    return '\n'.join(lines)
+
+
+def _value_record(value):
+    if isinstance(value, dict) and 'type' in value and 'data' in value:
+        return {'type': value['type'], 'data': value['data']}
+    return None
+
+
+def _one_line(text) -> str:
+    return ' '.join(str(text).split())
+
+
+_ENVIRONMENT = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+_ENVIRONMENT.filters.update(basename=os.path.basename, dirname=os.path.dirname)
+_TEMPLATE = _ENVIRONMENT.from_string('''<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ report.title }} - {{ report.mode }} - {{ report.generated }}</title>
+<style>
+:root { --ink: #1f2933; --muted: #616e7c; --line: #d9e2ec; --panel: #f5f7fa;
+  --compliant: #1e7a46; --changed: #1f5fbf; --needs_change: #b25e00; --not_applicable: #616e7c; --blocked: #b3261e; --error: #7a1e6b; }
+* { box-sizing: border-box; }
+body { margin: 0; padding: 24px 28px 40px; font: 14px/1.45 "Segoe UI", "DejaVu Sans", Arial, sans-serif; color: var(--ink); background: #fff; }
+header { display: flex; justify-content: space-between; align-items: flex-end; gap: 24px; border-bottom: 3px solid var(--ink); padding-bottom: 12px; }
+h1 { margin: 0; font-size: 22px; }
+.sub { margin: 4px 0 0; color: var(--muted); }
+.mode { display: inline-block; padding: 3px 10px; border-radius: 4px; font-weight: 600; font-size: 12px; letter-spacing: .05em;
+  text-transform: uppercase; background: var(--ink); color: #fff; }
+.meta { text-align: right; color: var(--muted); font-size: 13px; white-space: nowrap; line-height: 1.6; }
+.cards { display: grid; grid-template-columns: repeat(7, minmax(0, 1fr)); gap: 10px; margin: 18px 0 22px; }
+.card { border: 1px solid var(--line); border-top: 4px solid var(--muted); border-radius: 6px; padding: 8px 12px; background: var(--panel); }
+.card .n { font-size: 26px; font-weight: 700; line-height: 1.1; }
+.card .l { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
+.card.total { border-top-color: var(--ink); background: #fff; }
+{% for status in severity %}
+.card.{{ status }} { border-top-color: var(--{{ status }}); } .card.{{ status }} .n { color: var(--{{ status }}); }
+.badge.{{ status }} { background: var(--{{ status }}); }
+{% endfor %}
+.card.zero .n { color: #9aa5b1; }
+table { width: 100%; border-collapse: collapse; table-layout: fixed; }
+th, td { padding: 7px 9px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; overflow-wrap: anywhere; word-break: break-word; }
+th { background: var(--panel); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); border-bottom: 2px solid var(--line); }
+tbody tr:nth-child(even) { background: #fbfcfd; }
+col.host { width: 13%; } col.status { width: 10%; } col.versions { width: 15%; } col.value { width: 19%; } col.backup { width: 17%; } col.detail { width: 26%; }
+.badge { display: inline-block; padding: 2px 8px; border-radius: 10px; color: #fff; font-size: 12px; font-weight: 600; white-space: nowrap; }
+.host { font-weight: 600; }
+.small { color: var(--muted); font-size: 12px; }
+code { font: 12px/1.4 Consolas, "DejaVu Sans Mono", monospace; background: var(--panel); padding: 1px 4px; border-radius: 3px; }
+.arrow { color: var(--muted); }
+ul { margin: 0; padding-left: 16px; }
+.err { color: var(--error); }
+.kind { display: inline-block; padding: 0 6px; border: 1px solid var(--error); border-radius: 3px; font-size: 11px; font-weight: 600; text-transform: uppercase; }
+.failed { display: inline-block; margin-top: 4px; color: var(--blocked); font-size: 12px; font-weight: 600; }
+.legend { display: grid; grid-template-columns: max-content 1fr max-content 1fr max-content 1fr; gap: 4px 10px; margin: 20px 0 0;
+  padding: 10px 12px; background: var(--panel); border-radius: 6px; font-size: 12px; color: var(--muted); }
+.legend dt { font-weight: 600; color: var(--ink); }
+.legend dd { margin: 0; }
+footer { margin-top: 12px; color: var(--muted); font-size: 12px; }
+</style>
+</head>
+<body>
+<header>
+  <div>
+    <h1>{{ report.title }}</h1>
+    <p class="sub">Microsoft Exchange Server 5.5 &middot; <code>OWA Url Protocol</code> = REG_SZ <code>https:</code>
+      under <code>HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIS\\ParametersPrivate</code></p>
+  </div>
+  <div class="meta"><span class="mode">{{ report.mode }}</span><br>{{ report.generated | replace('T', ' ') | replace('Z', ' UTC') }}<br>
+    {{ report.totals.servers }} servers, {{ report.totals.changed }} {{ 'would change' if report.mode == 'audit' else 'changed' }},
+    {{ report.totals.failed }} failed</div>
+</header>
+<section class="cards" aria-label="Summary by status">
+  <div class="card total"><div class="n">{{ report.totals.servers }}</div><div class="l">Servers</div></div>
+{% for status in severity %}
+  <div class="card {{ status }}{{ ' zero' if not report.counts[status] }}"><div class="n">{{ report.counts[status] }}</div><div class="l">{{ labels[status] }}</div></div>
+{% endfor %}
+</section>
+<table>
+  <colgroup><col class="host"><col class="status"><col class="versions"><col class="value"><col class="backup"><col class="detail"></colgroup>
+  <thead><tr><th>Server</th><th>Status</th><th>Versions</th><th>OWA Url Protocol<br>before &rarr; {{ 'planned' if report.mode == 'audit' else 'after' }}</th>
+    <th>Backup</th><th>Reasons / error</th></tr></thead>
+  <tbody>
+{% for s in rows %}
+    <tr>
+      <td><span class="host">{{ s.host }}</span>{% if s.transport %}<br><span class="small">{{ s.transport }}</span>{% endif %}</td>
+      <td><span class="badge {{ s.status }}">{{ labels[s.status] }}</span>{% if s.failed %}<br><span class="failed">host failed</span>{% endif %}</td>
+      <td>{% if s.status == 'error' and not s.versions.exchange %}<span class="small">not read</span>{% else %}{{ versions_text(s.versions) }}<br>
+        <span class="small">Store.exe {{ s.versions.store_exe or 'not read' }}</span>{% endif %}</td>
+      <td>{% if s.status == 'error' and not s.before and not s.after %}<span class="small">not read</span>{% else %}<code>{{ value_text(s.before) }}</code>
+        {% if s.before != s.after %}<br><span class="arrow">&rarr;</span> <code>{{ value_text(s.after) }}</code>{% else %}<br><span class="small">unchanged</span>{% endif %}{% endif %}</td>
+      <td>{% if s.backup_file %}<code>{{ s.backup_file | basename }}</code><br><span class="small">in {{ s.backup_file | dirname }}</span>{% else %}<span class="small">none</span>{% endif %}</td>
+      <td>{% if s.error %}<div class="err">{% if s.error_kind %}<span class="kind">{{ s.error_kind }}</span> {% endif %}{{ s.error }}</div>{% endif %}
+        {% if s.reasons %}<ul>{% for reason in s.reasons %}<li>{{ reason }}</li>{% endfor %}</ul>{% endif %}</td>
+    </tr>
+{% endfor %}
+  </tbody>
+</table>
+<dl class="legend">
+  <dt>Compliant</dt><dd>the value is REG_SZ <code>https:</code></dd>
+  <dt>Needs change</dt><dd>the KB applies and the value differs</dd>
+  <dt>Changed</dt><dd>this run set the value</dd>
+  <dt>Blocked</dt><dd>a prerequisite is missing or unknown; nothing is written</dd>
+  <dt>Not applicable</dt><dd>no Exchange 5.5, or OWA is not SSL only</dd>
+  <dt>Error</dt><dd>the server could not be evaluated</dd>
+</dl>
+<footer>{{ report.schema }} v{{ report.schema_version }} &middot; legacy_exchange.exchange55 &middot;
+  {{ 'Audit (check mode): nothing was changed; "after" is what a real run would write.' if report.mode == 'audit' else 'Apply: values marked changed were written and read back from the server.' }}</footer>
+</body>
+</html>
+''')
