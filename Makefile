@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV ?= $(CURDIR)/.venv
 export VENV
 
-.PHONY: venv test sanity units build-check demo bench clean
+.PHONY: venv test sanity units build-check lint molecule demo bench clean
 
 venv: $(VENV)/.installed
 
@@ -28,6 +28,12 @@ units: venv
 
 build-check: venv
 	tests/run/build-check.sh
+
+lint: venv
+	tests/run/lint.sh
+
+molecule: venv
+	tests/run/molecule.sh
 
 demo: venv
 	tests/run/demo.sh

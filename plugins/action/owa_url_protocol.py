@@ -55,7 +55,8 @@ class ActionModule(Exchange55Action):
                 if evaluation['status'] == 'not_applicable':
                     return result
                 if evaluation['status'] == 'blocked' and not args['ignore_prerequisites']:
-                    result.update(failed=True, msg='Q294406 prerequisites not met, nothing was written: ' + '; '.join(evaluation['reasons'])
+                    result.update(failed=True, error_kind='blocked',
+                                  msg='Q294406 prerequisites not met, nothing was written: ' + '; '.join(evaluation['reasons'])
                                   + ' (set ignore_prerequisites: true to write anyway)')
                     return result
         if not change.changes:
@@ -83,8 +84,9 @@ class ActionModule(Exchange55Action):
             want = 'absent' if change.after is None else change.after.to_text()
             seen = 'absent' if stored is None else stored.to_text()
             # changed says what the server holds now: a lost write left it as it was
-            result.update(changed=stored != current, failed=True, msg=f'read-back mismatch: wrote {VALUE_NAME} = {want} but the server holds {seen}; '
-                                           'the write was not stored, check the server (registry permissions, policies) and run again')
+            result.update(changed=stored != current, failed=True, error_kind='read_back_mismatch',
+                          msg=f'read-back mismatch: wrote {VALUE_NAME} = {want} but the server holds {seen}; '
+                              'the write was not stored, check the server (registry permissions, policies) and run again')
             return result
         result['q294406'] = status_after_change(facts, change, protocol)
         result['restarted'] = False
@@ -92,7 +94,7 @@ class ActionModule(Exchange55Action):
             try:
                 restart_service(host, SERVICE, args['restart_timeout'])
             except RemoteError as exc:
-                result.update(failed=True, msg=f'the value was written and verified, but restarting {SERVICE} failed: {exc}')
+                result.update(failed=True, error_kind=exc.kind, msg=f'the value was written and verified, but restarting {SERVICE} failed: {exc}')
                 return result
             result['restarted'] = True
         return result

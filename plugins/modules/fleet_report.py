@@ -19,7 +19,7 @@ description:
   - V(junit) is JUnit XML with one test case per server, for CI systems. A server fails its test case when it is
     C(blocked), when its task failed, or, in audit mode, when it needs a change. A C(not_applicable) server is skipped.
   - It also returns a short summary table as lines, and the hosts that must fail.
-  - Run it once per play (C(run_once=true)); the role M(legacy_exchange.exchange55.q294406) shows how.
+  - Run it once per play (C(run_once=true)). The role C(legacy_exchange.exchange55.q294406) shows how.
   - A result registered with C(failed_when=false) still counts as failed, because the modules return C(msg) only when
     they fail. A host without a result (skipped, or removed from the play before) gets the status C(error).
 author:

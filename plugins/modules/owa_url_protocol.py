@@ -185,6 +185,16 @@ server:
   description: The facts read from the server, as M(legacy_exchange.exchange55.server_info) returns them.
   returned: success
   type: dict
+error_kind:
+  description:
+    - On failure, the kind of failure, so that playbooks and reports need not parse C(msg).
+    - One of V(invalid_option) (checked before connecting), V(auth), V(unreachable), V(timeout), V(access_denied),
+      V(not_found), V(type_mismatch), V(unsupported), V(protocol).
+    - V(blocked) means a prerequisite is missing and nothing was written.
+    - V(read_back_mismatch) means the server does not hold what was written.
+  returned: failure
+  type: str
+  sample: auth
 transport:
   description: The transport used.
   returned: success

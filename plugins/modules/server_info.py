@@ -122,6 +122,14 @@ server:
       description: The current C(OWA Url Protocol) value, with its type.
       type: dict
       sample: {present: true, type: REG_SZ, data: 'https:'}
+error_kind:
+  description:
+    - On failure, the kind of failure, so that playbooks and reports need not parse C(msg).
+    - One of V(invalid_option) (checked before connecting), V(auth), V(unreachable), V(timeout), V(access_denied),
+      V(not_found), V(type_mismatch), V(unsupported), V(protocol).
+  returned: failure
+  type: str
+  sample: auth
 transport:
   description: The transport used, V(winrm) or V(smb).
   returned: success

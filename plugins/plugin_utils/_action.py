@@ -51,7 +51,7 @@ class Exchange55Action(ActionBase):
             prepared = self.prepare(args, task_vars, inventory_hostname)
             owa = self.owa_answer(args, host_vars, settings)
         except (ValueError, InvalidOption) as exc:
-            result.update(failed=True, msg=str(exc))
+            result.update(failed=True, error_kind='invalid_option', msg=str(exc))
             return result
         result['transport'] = settings.transport
         self.settings = settings

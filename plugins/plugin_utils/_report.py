@@ -6,9 +6,9 @@
 Input is what ``owa_url_protocol`` (or ``server_info``) returned for each host, as registered
 by the role, usually with ``failed_when: false`` so that every host reaches the report.
 Ansible then rewrites ``failed`` to false, so a result counts as failed when ``failed`` is
-true *or* it carries ``msg``: the collection's modules set ``msg`` only when they fail.
-A ``blocked`` host that was merely refused a write is not a failure unless
-``fail_on_blocked`` is set.  Only listed fields are copied from a result, so nothing a
+true *or* it carries ``error_kind``: the collection's modules set it (with ``msg``) on every failure.
+A ``blocked`` host that was merely refused a write (``error_kind: blocked``) is not a failure
+unless ``fail_on_blocked`` is set.  Only listed fields are copied from a result, so nothing a
 result might carry beyond them (and never a password) reaches a report.
 
 The JSON document (``schema_version`` 1, described in docs/report.md)::
@@ -47,6 +47,8 @@ LABELS = {'compliant': 'Compliant', 'needs_change': 'Needs change', 'changed': '
 DEFAULT_TITLE = 'KB Q294406 - OWA Url Protocol'
 NO_RESULT = 'no result from the module for this host: it did not run the task (skipped, or removed from the play earlier)'
 SUMMARY_HOSTS = 6
+# How owa_url_protocol's message starts when it refuses to write to a blocked host.
+REFUSAL = 'Q294406 prerequisites not met'
 
 
 def build_report(results: dict, mode: str, *, fail_on_blocked: bool = False, title: str | None = None,
@@ -84,11 +86,11 @@ def server_entry(host: str, result, fail_on_blocked: bool = False) -> dict:
     status = evaluation.get('status') if evaluation.get('status') in STATUSES else ERROR
     changed = bool(result.get('changed'))
     msg = _one_line(result.get('msg')) if result.get('msg') else None
-    has_failed = bool(result.get('failed')) or msg is not None
+    has_failed = bool(result.get('failed')) or bool(result.get('error_kind'))
     if not result or result.get('skipped'):
         msg, has_failed = NO_RESULT, True
     # A blocked host the module refused to write is the policy working, not an error.
-    refused = status == 'blocked' and not changed and not result.get('error_kind')
+    refused = status == 'blocked' and result.get('error_kind') == 'blocked'
     error = msg if has_failed and not refused else None
     if error is None and has_failed and status == ERROR:
         error = 'the module failed without a message'
@@ -160,7 +162,8 @@ def render_junit(report: dict) -> bytes:
                        errors='0', timestamp=report['generated'])
     properties = ET.SubElement(suite, 'properties')
     for name in ('schema', 'schema_version', 'mode', 'fail_on_blocked'):
-        ET.SubElement(properties, 'property', name=name, value=str(report[name]))
+        value = report[name]
+        ET.SubElement(properties, 'property', name=name, value=str(value).lower() if isinstance(value, bool) else str(value))
     for server in report['servers']:
         case = ET.SubElement(suite, 'testcase', classname=f'q294406.{report["mode"]}', name=server['host'], time='0')
         failure = _junit_failure(server, report['mode'])
@@ -214,7 +217,8 @@ def _junit_failure(server: dict, mode: str):
 
 
 def _junit_details(server: dict) -> str:
-    lines = [f'status: {server["status"]}', f'versions: {versions_text(server["versions"])}, Store.exe {server["versions"]["store_exe"] or "unknown"}',
+    store = server['versions']['store_exe'] or 'unknown'
+    lines = [f'status: {server["status"]}', f'versions: {versions_text(server["versions"])}, Store.exe {store}',
              f'before: {value_text(server["before"])}', f'after: {value_text(server["after"])}']
     if server['backup_file']:
         lines.append(f'backup: {server["backup_file"]}')
@@ -261,10 +265,13 @@ h1 { margin: 0; font-size: 22px; }
 {% endfor %}
 .card.zero .n { color: #9aa5b1; }
 table { width: 100%; border-collapse: collapse; table-layout: fixed; }
-th, td { padding: 7px 9px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; overflow-wrap: anywhere; word-break: break-word; }
-th { background: var(--panel); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); border-bottom: 2px solid var(--line); }
+th, td { padding: 7px 9px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top;
+  overflow-wrap: anywhere; word-break: break-word; }
+th { background: var(--panel); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted);
+  border-bottom: 2px solid var(--line); }
 tbody tr:nth-child(even) { background: #fbfcfd; }
-col.host { width: 13%; } col.status { width: 10%; } col.versions { width: 15%; } col.value { width: 19%; } col.backup { width: 17%; } col.detail { width: 26%; }
+col.host { width: 13%; } col.status { width: 10%; } col.versions { width: 15%; }
+col.value { width: 19%; } col.backup { width: 17%; } col.detail { width: 26%; }
 .badge { display: inline-block; padding: 2px 8px; border-radius: 10px; color: #fff; font-size: 12px; font-weight: 600; white-space: nowrap; }
 .host { font-weight: 600; }
 .small { color: var(--muted); font-size: 12px; }
@@ -272,7 +279,8 @@ code { font: 12px/1.4 Consolas, "DejaVu Sans Mono", monospace; background: var(-
 .arrow { color: var(--muted); }
 ul { margin: 0; padding-left: 16px; }
 .err { color: var(--error); }
-.kind { display: inline-block; padding: 0 6px; border: 1px solid var(--error); border-radius: 3px; font-size: 11px; font-weight: 600; text-transform: uppercase; }
+.kind { display: inline-block; padding: 0 6px; border: 1px solid var(--error); border-radius: 3px; font-size: 11px; font-weight: 600;
+  text-transform: uppercase; }
 .failed { display: inline-block; margin-top: 4px; color: var(--blocked); font-size: 12px; font-weight: 600; }
 .legend { display: grid; grid-template-columns: max-content 1fr max-content 1fr max-content 1fr; gap: 4px 10px; margin: 20px 0 0;
   padding: 10px 12px; background: var(--panel); border-radius: 6px; font-size: 12px; color: var(--muted); }
@@ -295,25 +303,53 @@ footer { margin-top: 12px; color: var(--muted); font-size: 12px; }
 <section class="cards" aria-label="Summary by status">
   <div class="card total"><div class="n">{{ report.totals.servers }}</div><div class="l">Servers</div></div>
 {% for status in severity %}
-  <div class="card {{ status }}{{ ' zero' if not report.counts[status] }}"><div class="n">{{ report.counts[status] }}</div><div class="l">{{ labels[status] }}</div></div>
+  <div class="card {{ status }}{{ ' zero' if not report.counts[status] }}"><div class="n">{{ report.counts[status] }}</div>
+    <div class="l">{{ labels[status] }}</div></div>
 {% endfor %}
 </section>
 <table>
   <colgroup><col class="host"><col class="status"><col class="versions"><col class="value"><col class="backup"><col class="detail"></colgroup>
-  <thead><tr><th>Server</th><th>Status</th><th>Versions</th><th>OWA Url Protocol<br>before &rarr; {{ 'planned' if report.mode == 'audit' else 'after' }}</th>
+  <thead><tr><th>Server</th><th>Status</th><th>Versions</th>
+    <th>OWA Url Protocol<br>before &rarr; {{ 'planned' if report.mode == 'audit' else 'after' }}</th>
     <th>Backup</th><th>Reasons / error</th></tr></thead>
   <tbody>
 {% for s in rows %}
     <tr>
-      <td><span class="host">{{ s.host }}</span>{% if s.transport %}<br><span class="small">{{ s.transport }}</span>{% endif %}</td>
-      <td><span class="badge {{ s.status }}">{{ labels[s.status] }}</span>{% if s.failed %}<br><span class="failed">host failed</span>{% endif %}</td>
-      <td>{% if s.status == 'error' and not s.versions.exchange %}<span class="small">not read</span>{% else %}{{ versions_text(s.versions) }}<br>
-        <span class="small">Store.exe {{ s.versions.store_exe or 'not read' }}</span>{% endif %}</td>
-      <td>{% if s.status == 'error' and not s.before and not s.after %}<span class="small">not read</span>{% else %}<code>{{ value_text(s.before) }}</code>
-        {% if s.before != s.after %}<br><span class="arrow">&rarr;</span> <code>{{ value_text(s.after) }}</code>{% else %}<br><span class="small">unchanged</span>{% endif %}{% endif %}</td>
-      <td>{% if s.backup_file %}<code>{{ s.backup_file | basename }}</code><br><span class="small">in {{ s.backup_file | dirname }}</span>{% else %}<span class="small">none</span>{% endif %}</td>
-      <td>{% if s.error %}<div class="err">{% if s.error_kind %}<span class="kind">{{ s.error_kind }}</span> {% endif %}{{ s.error }}</div>{% endif %}
-        {% if s.reasons %}<ul>{% for reason in s.reasons %}<li>{{ reason }}</li>{% endfor %}</ul>{% endif %}</td>
+      <td><span class="host">{{ s.host }}</span>
+        {% if s.transport %}<br><span class="small">{{ s.transport }}</span>{% endif %}</td>
+      <td><span class="badge {{ s.status }}">{{ labels[s.status] }}</span>
+        {% if s.failed %}<br><span class="failed">host failed</span>{% endif %}</td>
+      <td>
+{% if s.status == 'error' and not s.versions.exchange %}
+        <span class="small">not read</span>
+{% else %}
+        {{ versions_text(s.versions) }}<br><span class="small">Store.exe {{ s.versions.store_exe or 'not read' }}</span>
+{% endif %}
+      </td>
+      <td>
+{% if s.status == 'error' and not s.before and not s.after %}
+        <span class="small">not read</span>
+{% elif s.before != s.after %}
+        <code>{{ value_text(s.before) }}</code><br><span class="arrow">&rarr;</span> <code>{{ value_text(s.after) }}</code>
+{% else %}
+        <code>{{ value_text(s.before) }}</code><br><span class="small">unchanged</span>
+{% endif %}
+      </td>
+      <td>
+{% if s.backup_file %}
+        <code>{{ s.backup_file | basename }}</code><br><span class="small">in {{ s.backup_file | dirname }}</span>
+{% else %}
+        <span class="small">none</span>
+{% endif %}
+      </td>
+      <td>
+{% if s.error %}
+        <div class="err">{% if s.error_kind %}<span class="kind">{{ s.error_kind }}</span> {% endif %}{{ s.error }}</div>
+{% endif %}
+{% if s.reasons %}
+        <ul>{% for reason in s.reasons %}<li>{{ reason }}</li>{% endfor %}</ul>
+{% endif %}
+      </td>
     </tr>
 {% endfor %}
   </tbody>
@@ -327,7 +363,12 @@ footer { margin-top: 12px; color: var(--muted); font-size: 12px; }
   <dt>Error</dt><dd>the server could not be evaluated</dd>
 </dl>
 <footer>{{ report.schema }} v{{ report.schema_version }} &middot; legacy_exchange.exchange55 &middot;
-  {{ 'Audit (check mode): nothing was changed; "after" is what a real run would write.' if report.mode == 'audit' else 'Apply: values marked changed were written and read back from the server.' }}</footer>
+{% if report.mode == 'audit' %}
+  Audit (check mode): nothing was changed; "planned" is what a real run would write.
+{% else %}
+  Apply: values marked changed were written and read back from the server.
+{% endif %}
+</footer>
 </body>
 </html>
 ''')

@@ -163,7 +163,8 @@ def test_a_second_apply_changes_nothing_and_takes_no_backup(scenario):
     assert scenario['apply_again'].changed_total() == 0
     assert scenario['after_apply_again'] == scenario['after_apply']
     assert scenario['backups_apply_again'] == scenario['backups_apply']
-    assert [name.split(os.sep)[0] for name in scenario['backups_apply']] == [host for host in CHANGED for _ in ('.json', '.reg')]
+    assert sorted((name.split(os.sep)[0], os.path.splitext(name)[1]) for name in scenario['backups_apply']) == \
+        sorted((host, extension) for host in CHANGED for extension in ('.json', '.reg'))
 
 
 @pytest.mark.parametrize('name', ['audit', 'apply', 'audit_again'])

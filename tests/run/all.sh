@@ -25,7 +25,9 @@ run_suite "ansible-test units" "$REPO_ROOT/tests/run/ansible-test.sh" units
 run_suite "galaxy build/install + ansible-doc" "$REPO_ROOT/tests/run/build-check.sh"
 run_suite "simulator (WS-Man server vs pywinrm and pypsrp)" "$REPO_ROOT/tests/run/pytest-suite.sh" simulator tests/simulator/tests
 run_suite "smb transport vs real Samba" "$REPO_ROOT/tests/run/pytest-suite.sh" smbhost tests/smbhost/tests
-run_suite "modules end to end (ansible-playbook, winrm + smb)" "$REPO_ROOT/tests/run/pytest-suite.sh" e2e tests/e2e
+run_suite "modules and role end to end (ansible-playbook, winrm + smb)" "$REPO_ROOT/tests/run/pytest-suite.sh" e2e tests/e2e
+run_suite "molecule default scenario" "$REPO_ROOT/tests/run/molecule.sh"
+run_suite "ansible-lint --profile production" "$REPO_ROOT/tests/run/lint.sh"
 
 section "summary"
 printf '%s\n' "${results[@]}"

@@ -97,6 +97,7 @@ SERVICE_STATES = {
 # for practically every linker (SizeOfHeaders is 0x400 or 0x1000).
 PE_HEAD_BYTES = 4096
 PE_MAX_SECTION_BYTES = 16 * 1024 * 1024
+PE_MAX_HEADER_OFFSET = 1024 * 1024
 _FIRST_VALUE_BUFFER = 512      # bytes offered for a value's data; larger values cost one more call
 _MAX_NAME_CHARS = 16383        # the longest value name Windows allows
 _MAX_VALUES = 1 << 20
@@ -137,8 +138,8 @@ def _transceive_transport(base, smb3):
 
         def send(self, data, forceWriteAndx=0, forceRecv=0):
             # ptype (byte 2): request 0, bind 11, alter context 14 expect an answer; flags (byte 3) 0x02: last fragment
-            if len(data) > 3 and data[2] in (0, 11, 14) and data[3] & 0x02:
-                tid, fid = self._SMBTransport__tid, self._SMBTransport__handle
+            tid, fid = getattr(self, '_SMBTransport__tid', None), getattr(self, '_SMBTransport__handle', None)
+            if len(data) > 3 and data[2] in (0, 11, 14) and data[3] & 0x02 and tid is not None and fid is not None:
                 server = self.get_smb_connection().getSMBServer()
                 if isinstance(server, smb3.SMB3):
                     self._answer = server.TransactNamedPipe(tid, fid, data)
@@ -272,10 +273,14 @@ def read_pe_version(read) -> str:
     if len(head) < 64 or head[:2] != b'MZ':
         return ''
     pe_offset = _u32(head, 0x3C)
-    head = _read_to(read, head, pe_offset + 24)
+    if pe_offset > PE_MAX_HEADER_OFFSET:
+        return ''
+    head = _read_to(read, head, pe_offset + PE_HEAD_BYTES if pe_offset + 24 > len(head) else 0)
     if head[pe_offset:pe_offset + 4] != b'PE\0\0':
         return ''
     sections, optional_size = _u16(head, pe_offset + 6), _u16(head, pe_offset + 20)
+    if sections > 96:           # the PE format's limit; more means this is not a real image
+        return ''
     optional = pe_offset + 24
     table = optional + optional_size
     head = _read_to(read, head, table + 40 * sections)
@@ -337,17 +342,25 @@ def _u32(data: bytes, offset: int) -> int:
 
 
 def _status_code(error) -> int | None:
+    """The NT status or Win32 code an impacket exception carries, or None."""
     getter = getattr(error, 'getErrorCode', None) or getattr(error, 'get_error_code', None)
-    return getter() if getter else None
+    try:
+        return getter() if getter else None
+    except (AttributeError, IndexError, TypeError):   # e.g. NetBIOSError raised with a message only
+        return None
 
 
 class SMBHost(RemoteHost):
     """A Windows host reached over SMB (NT 4.0 / Windows 2000 without WinRM).
 
-    The session opens on first use.  ``requests`` counts the request/response exchanges this
-    object started (login, pipe and share setup, every RPC call, every file open/read/close,
-    and the closes at the end); ``bytes_read`` counts file bytes read.  With
-    ``require_signing`` every SMB request is signed or the session is refused.
+    The session opens on first use (negotiate + NTLM: 3 exchanges); each pipe costs 3 more
+    (IPC$ tree, open, bind) and every RPC call one.  ``requests`` counts every request/response
+    exchange this object started, closes included; ``bytes_read`` counts file bytes read.
+    Registry key handles are kept open until :meth:`close`, which closes every handle.
+
+    With ``require_signing`` every SMB request is signed (also when the server only offers
+    signing) or the session is refused; impacket does not check the server's signatures.
+    ``port`` 139 is NetBIOS session service, what NT 4.0 offers.
     """
 
     transport = 'smb'
@@ -567,7 +580,7 @@ class SMBHost(RemoteHost):
 
     def control_service(self, name, action):
         if action not in ('start', 'stop'):
-            raise ValueError(f'service action must be "start" or "stop", got {action!r}')
+            raise RemoteError(f"control_service action must be 'start' or 'stop', got {action!r}", kind='unsupported', host=self.host)
         handle = self._open_service(name, SERVICE_START if action == 'start' else SERVICE_STOP)
         if handle is None:
             raise RemoteError(f'{self.host}: cannot {action} service {name}: no such service', kind='not_found', host=self.host)

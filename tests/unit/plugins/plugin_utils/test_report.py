@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import re
 import stat
 import types
 import xml.etree.ElementTree as ET
@@ -24,6 +25,7 @@ from ansible_collections.legacy_exchange.exchange55.plugins.action.owa_url_proto
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._owa_probe import OwaAnswer
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._report import (
     NO_RESULT,
+    REFUSAL,
     REPORT_STATUSES,
     SCHEMA_VERSION,
     build_report,
@@ -58,11 +60,11 @@ def registered(result: dict) -> dict:
     return dict(result, failed=False, failed_when_result=False)
 
 
-def module_result(name: str, check_mode: bool, backup_dir: str | None = None, lose_writes: bool = False) -> dict:
+def module_result(name: str, check_mode: bool, backup_dir: str | None = None, lose_writes: bool = False, ignore_prerequisites: bool = False) -> dict:
     """Run owa_url_protocol's work() on the named fake server, as a real task would (winrm transport)."""
     action = OwaUrlProtocol(types.SimpleNamespace(check_mode=check_mode, diff=False), None, None, None, None)
     action.settings = types.SimpleNamespace(host=f'{name}.example.test', transport='winrm')
-    args = {'state': 'present', 'protocol': 'https:', 'ignore_prerequisites': False, 'backup': backup_dir is not None,
+    args = {'state': 'present', 'protocol': 'https:', 'ignore_prerequisites': ignore_prerequisites, 'backup': backup_dir is not None,
             'backup_dir': backup_dir, 'restart_information_store': False, 'restart_timeout': 300, 'restore_from': None}
     ssl_required = SERVERS[name].get('owa', {}).get('ssl_required')
     owa = OwaAnswer.declared(ssl_required) if ssl_required is not None else OwaAnswer.unknown('no answer')
@@ -138,8 +140,20 @@ def test_a_failed_host_is_reported_with_its_one_line_error(apply):
 def test_a_read_back_mismatch_fails_the_host_but_keeps_its_evaluation():
     result = registered(module_result('value_absent', check_mode=False, lose_writes=True))
     server = build_report({'value_absent': result}, 'apply')['servers'][0]
-    assert (server['status'], server['failed'], server['changed']) == ('needs_change', True, True)
+    assert (server['status'], server['failed'], server['changed']) == ('needs_change', True, False)
     assert server['error'].startswith('read-back mismatch: wrote OWA Url Protocol = REG_SZ "https:" but the server holds absent')
+
+
+def test_a_failed_write_to_a_blocked_host_is_an_error_not_a_refusal():
+    result = registered(module_result('sp3', check_mode=False, lose_writes=True, ignore_prerequisites=True))
+    server = build_report({'sp3': result}, 'apply')['servers'][0]
+    assert (server['status'], server['failed']) == ('blocked', True)
+    assert server['error'].startswith('read-back mismatch')
+
+
+def test_the_refusal_is_recognised_by_the_error_kind_the_module_gives():
+    result = module_result('sp3', check_mode=False)
+    assert result['failed'] is True and result['error_kind'] == 'blocked' and result['msg'].startswith(REFUSAL)
 
 
 @pytest.mark.parametrize('result', [None, {}, {'changed': False, 'skipped': True, 'skip_reason': 'Conditional result was False'}])
@@ -208,7 +222,7 @@ def test_html_is_self_contained_and_lists_every_server(apply):
     for host in by_host(apply):
         assert f'<span class="host">{host}</span>' in page
     assert 'REG_EXPAND_SZ &#34;https:&#34;' in page and 'REG_SZ &#34;https:&#34;' in page
-    assert '<div class="n">2</div><div class="l">Changed</div>' in page
+    assert re.search(r'<div class="card changed"><div class="n">2</div>\s*<div class="l">Changed</div>', page)
     assert 'table-layout: fixed' in page and 'overflow-wrap: anywhere' in page
 
 
