@@ -74,6 +74,19 @@ class Fleet:
                 return values
         return {}
 
+    def stats(self, timeout: float = 10) -> dict:
+        """The simulator's request counters (winrm only): SIGUSR1 makes it write _stats.json."""
+        path = os.path.join(self.state_dir, '_stats.json')
+        before = os.stat(path).st_mtime_ns if os.path.exists(path) else 0
+        self.process.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(path) or os.stat(path).st_mtime_ns == before:
+            if time.monotonic() > deadline:
+                raise RuntimeError('the simulator did not write _stats.json after SIGUSR1')
+            time.sleep(0.05)
+        with open(path, encoding='utf-8') as handle:
+            return json.load(handle)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)

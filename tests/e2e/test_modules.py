@@ -83,6 +83,8 @@ def scenario(request, tmp_path_factory, env_factory):
                                   extra_vars=dict(TIMEOUT, **extra))
 
     play('info', 'server_info.yml')
+    if request.param == 'winrm':
+        runs['info_stats'] = fleet.stats()
     play('check', 'owa_url_protocol.yml', '--check', '--diff')
     runs['after_check'] = {host: fleet.registry(host, KEY) for host in runs['initial']}
     play('apply', 'owa_url_protocol.yml', '--diff', backup=True, backup_dir=backups)
@@ -231,3 +233,14 @@ def value_of_state(values):
         if name.lower() == NAME.lower():
             return value
     return None
+
+
+def test_only_wsman_wmi_operations_are_sent_and_never_a_shell(scenario):
+    if scenario['transport'] != 'winrm':
+        pytest.skip('WS-Man counters exist for the winrm simulator only')
+    allowed = ('Get', 'Enumerate', 'Pull', 'Release', 'StdRegProv.', 'Win32_Service.')
+    operations = scenario['fleet'].stats()['totals']['operations']
+    assert operations and all(op.startswith(allowed) for op in operations), operations
+    # one server_info audit of a compliant server: the Setup values, Store.exe, the service, the key and the value
+    audit = scenario['info_stats']['hosts']['compliant']['operations']
+    assert sum(audit.values()) <= 7, audit
