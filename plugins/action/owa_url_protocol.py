@@ -70,9 +70,14 @@ class ActionModule(Exchange55Action):
 
         if args['backup']:
             values = host.get_values(KEY) or {}
-            result['backup_file'], result['backup_record'] = write_backup(
-                args['backup_dir'], inventory_hostname, remote_host=self.settings.host, transport=self.settings.transport,
-                key=KEY, values=values, value_name=VALUE_NAME, prior=current, planned=change.after)
+            try:
+                result['backup_file'], result['backup_record'] = write_backup(
+                    args['backup_dir'], inventory_hostname, remote_host=self.settings.host, transport=self.settings.transport,
+                    key=KEY, values=values, value_name=VALUE_NAME, prior=current, planned=change.after)
+            except (OSError, ValueError) as exc:
+                result.update(changed=False, after=_record(current), failed=True, error_kind='backup_failed',
+                              msg=f'the backup could not be written, so nothing was changed: {exc}')
+                return result
 
         if change.after is None:
             host.delete_value(KEY, VALUE_NAME)

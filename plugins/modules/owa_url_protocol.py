@@ -192,6 +192,7 @@ error_kind:
       V(not_found), V(type_mismatch), V(unsupported), V(protocol).
     - V(blocked) means a prerequisite is missing and nothing was written.
     - V(read_back_mismatch) means the server does not hold what was written.
+    - V(backup_failed) means the backup could not be written on the controller, so nothing was changed.
   returned: failure
   type: str
   sample: auth

@@ -19,7 +19,14 @@ case "$command" in
         # Every sanity test that applies to this collection, on the controller's Python
         # (all modules are controller-side action plugins: tests/config.yml says so).
         # --requirements lets ansible-test build each test's own virtualenv.
-        ansible-test sanity --venv --python 3.11 --requirements --color no "$@" || status=$?
+        ansible-test sanity --venv --python 3.11 --requirements --color no "$@" 2>&1 | tee "$work/sanity.log" || status=$?
+        ran=$(grep -c '^Running sanity test' "$work/sanity.log" || true)
+        if [ "$status" -eq 0 ]; then
+            echo "ansible-test sanity: ${ran} passed, 0 failed"
+        else
+            failed_tests=$(sed -n '/sanity test(s) listed below/,/^FATAL: Command/p' "$work/sanity.log" | grep -v -e '^FATAL' | tr '\n' ' ')
+            echo "ansible-test sanity: ${ran} run; failed: ${failed_tests:-see the output above}"
+        fi
         ;;
     units)
         ansible-test units --venv --python 3.11 --requirements --color no "$@" || status=$?

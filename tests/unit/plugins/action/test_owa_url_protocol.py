@@ -153,3 +153,13 @@ def test_restart_waits_for_stopped_then_running():
     actions = [call for call in server.calls if call[0] == 'control_service']
     assert [call[2] for call in actions] == ['stop', 'start']
     assert server.service_state('MSExchangeIS') == 'Running'
+
+
+def test_a_backup_that_cannot_be_written_stops_the_change(tmp_path):
+    blocker = tmp_path / 'not-a-directory'
+    blocker.write_text('')
+    server = fake_server('value_absent')
+    result, _opened = run_action(owa_url_protocol, server, owa({'backup': True, 'backup_dir': str(blocker)}))
+    assert result['failed'] and result['error_kind'] == 'backup_failed' and result['changed'] is False
+    assert result['msg'].startswith('the backup could not be written, so nothing was changed:')
+    assert server.value(PARAMETERS_PRIVATE, NAME) is None
