@@ -12,7 +12,7 @@ import re
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.legacy_exchange.exchange55.plugins.modules.fleet_report import ARGUMENT_SPEC
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import _atomic_write
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import atomic_write
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._report import (
     EXTENSIONS,
     build_report,
@@ -78,5 +78,5 @@ def write_report(report: dict, dest: str, name: str | None, formats: list, now: 
     paths = {}
     for fmt in formats:
         paths[fmt] = os.path.join(directory, stem + EXTENSIONS[fmt])
-        _atomic_write(paths[fmt], _RENDER[fmt](report))
+        atomic_write(paths[fmt], _RENDER[fmt](report))
     return paths

@@ -44,8 +44,8 @@ def write_backup(backup_dir: str | None, inventory_hostname: str, *, remote_host
         'reg_file': os.path.basename(reg_path),
     }
     # cp1252 is what REGEDIT4 files are read as on the server.
-    _atomic_write(reg_path, export_regedit4(key, values).encode('cp1252'))
-    _atomic_write(record_path, (json.dumps(record, indent=2, sort_keys=True) + '\n').encode('utf-8'))
+    atomic_write(reg_path, export_regedit4(key, values).encode('cp1252'))
+    atomic_write(record_path, (json.dumps(record, indent=2, sort_keys=True) + '\n').encode('utf-8'))
     return reg_path, record_path
 
 
@@ -72,7 +72,8 @@ def load_record(path: str, inventory_hostname: str, key: str, value_name: str) -
     return prior, record
 
 
-def _atomic_write(path: str, data: bytes) -> None:
+def atomic_write(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all (temporary file, fsync, rename), readable by the owner only."""
     handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.tmp-', suffix=os.path.basename(path))
     try:
         with os.fdopen(handle, 'wb') as stream:
