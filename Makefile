@@ -39,7 +39,7 @@ demo: venv
 	tests/run/demo.sh
 
 bench: venv
-	tests/run/bench.sh
+	@tests/run/bench.sh
 
 clean:
 	rm -rf $(VENV) tests/output build *.tar.gz

@@ -15,6 +15,11 @@ from __future__ import annotations
 import dataclasses
 
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError, RemoteHost
+# Imported here, not when a host is opened: ansible-playbook loads the action plugins (and so this module)
+# before it forks a worker per host and task, so every worker inherits the WinRM transport compiled and
+# ready (pywinrm itself is already loaded by Ansible's winrm connection plugin). The smb transport pulls in
+# impacket (0.2 s), so it stays lazy: winrm-only fleets never import it.
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._winrm import WinRMHost
 
 # option name -> host variables consulted in order when the option is not set
 _HOST_VARIABLES = {
@@ -107,7 +112,7 @@ def resolve_settings(options: dict, host_vars: dict, inventory_hostname: str) ->
 
 
 def open_remote_host(settings: ConnectionSettings) -> RemoteHost:
-    """Open the RemoteHost for these settings; only the chosen transport's libraries are imported."""
+    """Open the RemoteHost for these settings; impacket is imported only for the smb transport."""
     if not settings.user:
         raise RemoteError('no user to log in with: set ansible_user (or the remote_user option)', kind='auth', host=settings.host)
     if settings.password is None:
@@ -116,8 +121,6 @@ def open_remote_host(settings: ConnectionSettings) -> RemoteHost:
         # pylint: disable-next=import-outside-toplevel
         from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._smb import SMBHost
         return SMBHost(settings.host, settings.user, settings.password, port=settings.port, timeout=settings.timeout)
-    # pylint: disable-next=import-outside-toplevel
-    from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._winrm import WinRMHost
     return WinRMHost(settings.host, settings.port, settings.scheme, settings.user, settings.password,
                      transport=settings.winrm_transport, server_cert_validation=settings.server_cert_validation,
                      ca_trust_path=settings.ca_trust_path, read_timeout=settings.timeout,

@@ -16,10 +16,8 @@ import dataclasses
 import http.client
 import re
 import socket
-import urllib.error
 import urllib.parse
 
-from ansible.module_utils.urls import open_url
 
 # What IIS puts in the body or reason phrase of a "403.4 SSL required" answer:
 # IIS 6 says "403.4 Forbidden: SSL is required", IIS 4/5's 403-4.htm says
@@ -125,35 +123,26 @@ def classify(url: str, status: int, reason: str = '', location: str | None = Non
 def probe_owa(url: str, timeout: float = 10, validate_certs: bool = True) -> OwaAnswer:
     """GET ``url`` over plain http once, without following redirects, and classify the answer.
 
-    The request goes straight to the server (no proxy, no .netrc credentials).
-    Network failures give ``ssl_required=None`` with a one-line ``detail``; a bad
-    URL raises ValueError (see :func:`validate_owa_url`).  ``validate_certs`` only
-    matters if a later version follows redirects to https.
+    The request goes straight to the server (no proxy, no .netrc credentials), over a bare
+    ``http.client`` connection: a plain-http probe needs no TLS context, which would cost
+    every forked worker a load of the CA bundle.  Network failures give ``ssl_required=None``
+    with a one-line ``detail``; a bad URL raises ValueError (see :func:`validate_owa_url`).
+    ``validate_certs`` is accepted for compatibility; no https request is ever made.
     """
+    del validate_certs
     url = validate_owa_url(url)
+    parts = urllib.parse.urlsplit(url)
+    path = (parts.path or '/') + (f'?{parts.query}' if parts.query else '')
+    connection = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
     try:
-        response = open_url(url, method='GET', timeout=timeout, validate_certs=validate_certs, follow_redirects='none',
-                            use_proxy=False, use_netrc=False, http_agent='legacy_exchange.exchange55-owa-probe')
-        with response:
-            return classify(url, response.status, response.reason or '')
-    except urllib.error.HTTPError as err:
-        try:
-            body = _read_body(err)
-            return classify(url, err.code, err.reason or '', err.headers.get('Location') if err.headers else None, body)
-        finally:
-            err.close()
-    except urllib.error.URLError as err:
-        return OwaAnswer(None, _failure(url, err.reason, timeout), url=url)
-    except (OSError, http.client.HTTPException) as err:  # a timeout or reset while reading, or a malformed answer
+        connection.request('GET', path, headers={'User-Agent': 'legacy_exchange.exchange55-owa-probe', 'Accept': '*/*'})
+        response = connection.getresponse()
+        body = response.read(_BODY_LIMIT).decode('latin-1') if response.status >= 300 else ''
+        return classify(url, response.status, response.reason or '', response.getheader('Location'), body)
+    except (OSError, http.client.HTTPException) as err:  # refused, timeout, reset, DNS, or a malformed answer
         return OwaAnswer(None, _failure(url, err, timeout), url=url)
-
-
-def _read_body(err: urllib.error.HTTPError) -> str:
-    try:
-        raw = err.read(_BODY_LIMIT) if err.fp is not None else b''
-    except OSError:
-        return ''
-    return raw.decode('latin-1')
+    finally:
+        connection.close()
 
 
 def _failure(url: str, cause, timeout: float) -> str:

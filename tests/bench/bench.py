@@ -22,6 +22,7 @@ import os
 import platform
 import resource
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -57,7 +58,7 @@ FLEET_DEFAULTS = {
     'owa': {'ssl_required': True},
 }
 FLOOR_PLAYBOOK = os.path.join(HERE, 'floor.yml')
-ROLE_PLAYBOOK = os.path.join(REPO_ROOT, 'playbooks', 'q294406.yml')
+ROLE_PLAYBOOK = 'legacy_exchange.exchange55.q294406'      # playbooks/q294406.yml of the collection benchmarked
 # phase -> (playbook, extra arguments, the fleet report's status every host must have afterwards)
 PHASES = {
     'floor': (FLOOR_PLAYBOOK, (), None),
@@ -181,7 +182,7 @@ def host_delta(before: dict, after: dict) -> dict:
 
 def run_phase(name: str, fleet: Fleet, counters: Counters, env: dict, workdir: str, hosts: int, forks: int, latency_ms: int) -> dict:
     playbook, extra, _status = PHASES[name]
-    command = ['ansible-playbook', '-i', fleet.inventory, playbook, '--forks', str(forks), *extra,
+    command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', fleet.inventory, playbook, '--forks', str(forks), *extra,
                '-e', f'q294406_report_dir={workdir}/reports', '-e', f'q294406_backup_dir={workdir}/backups']
     before = counters.snapshot()
     simulator_cpu = cpu_seconds(fleet.process.pid)
@@ -249,6 +250,22 @@ def check_phase(name: str, result: dict, workdir: str, hosts: int) -> str | None
     return None
 
 
+def worker_check(fleet: Fleet, env: dict, workdir: str, forks: int) -> dict:
+    """Audit five hosts again with every worker measured (tests/bench/profile_workers.py): CPU and page faults per
+    worker and task, the modules each worker imports itself, and whether impacket or pefile got loaded."""
+    summary_path = os.path.join(workdir, 'workers.json')
+    command = [sys.executable, os.path.join(HERE, 'profile_workers.py'), '--json', summary_path, '--', '-i', fleet.inventory, ROLE_PLAYBOOK,
+               '--check', '--forks', str(forks), '--limit', 'exchange55[0:4]',
+               '-e', f'q294406_report_dir={workdir}/reports-workers', '-e', f'q294406_backup_dir={workdir}/backups']
+    with open(os.path.join(workdir, 'workers.log'), 'w', encoding='utf-8') as output:
+        subprocess.run(command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=workdir, check=False, timeout=600)
+    try:
+        with open(summary_path, encoding='utf-8') as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return {'error': f'no worker summary: see {workdir}/workers.log'}
+
+
 def one_host(result: dict) -> dict:
     """The requests of the first host, and whether every host made the same ones."""
     per_host = result.pop('_per_host')
@@ -284,8 +301,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--forks', type=int, default=25)
     parser.add_argument('--latency-ms', type=int, default=20, help='simulated latency of every WinRM HTTP request')
     parser.add_argument('--subnet', type=int, default=100, help='first /24 used: 127.0.SUBNET.x (100-120)')
+    parser.add_argument('--collection', default=REPO_ROOT, help='the checkout of the collection to measure (default: this one)')
     parser.add_argument('--workdir', default=os.path.join(REPO_ROOT, '.cache', 'bench'), help='emptied first; logs, reports, fleet state')
     args = parser.parse_args(argv)
+    if not os.path.isfile(os.path.join(args.collection, 'galaxy.yml')):
+        parser.error(f'{args.collection} is not a checkout of the collection (no galaxy.yml)')
+    if os.path.isdir(args.workdir) and os.listdir(args.workdir) and not os.path.exists(os.path.join(args.workdir, 'fleet.json')):
+        parser.error(f'{args.workdir} is not empty and not a bench work directory: give a new or empty one')
     needed = -(-args.hosts // 254)
     if args.hosts < 1 or args.forks < 1 or args.latency_ms < 0:
         parser.error('HOSTS and FORKS must be at least 1 and LATENCY_MS at least 0')
@@ -297,14 +319,16 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     workdir = os.path.abspath(args.workdir)
-    subprocess.run(['rm', '-rf', workdir], check=True)
+    shutil.rmtree(workdir, ignore_errors=True)
     collections = os.path.join(workdir, 'collections')
     os.makedirs(os.path.join(collections, 'ansible_collections', 'legacy_exchange'))
-    os.symlink(REPO_ROOT, os.path.join(collections, 'ansible_collections', 'legacy_exchange', 'exchange55'))
+    os.symlink(os.path.abspath(args.collection), os.path.join(collections, 'ansible_collections', 'legacy_exchange', 'exchange55'))
     env = ansible_env(collections, workdir)
     env['ANSIBLE_FORKS'] = str(args.forks)
+    # Wait for the last workers to exit instead of terminating them: an unreaped worker's CPU would not be counted.
+    env['ANSIBLE_WORKER_SHUTDOWN_POLL_COUNT'] = '100'
     document = {'command': 'make bench ' + ' '.join(f'{k}={v}' for k, v in (('HOSTS', args.hosts), ('FORKS', args.forks), ('LATENCY_MS', args.latency_ms))),
-                'argv': shlex.join([sys.argv[0]] + (argv if argv is not None else sys.argv[1:])),
+                'argv': shlex.join([sys.argv[0]] + (argv if argv is not None else sys.argv[1:])), 'collection': os.path.abspath(args.collection),
                 'machine': machine(), 'hosts': args.hosts, 'forks': args.forks, 'latency_ms': args.latency_ms}
 
     fleet_path = os.path.join(workdir, 'fleet.json')
@@ -315,7 +339,7 @@ def main(argv=None) -> int:
     problems = []
     try:
         counters = Counters(fleet)
-        phases = {}
+        phases, workers = {}, None
         for name in PHASES:
             log(f'{name}: running')
             phases[name] = run_phase(name, fleet, counters, env, workdir, args.hosts, args.forks, args.latency_ms)
@@ -326,6 +350,9 @@ def main(argv=None) -> int:
                 + (f' - {problem}' if problem else ''))
             if problem:
                 break
+        if not problems:
+            log('workers: measuring every worker of an audit of five hosts')
+            workers = worker_check(fleet, env, workdir, args.forks)
     finally:
         fleet.stop()
     floor = phases['floor']['wall_s']
@@ -339,6 +366,7 @@ def main(argv=None) -> int:
         document['one_host'] = {'audit': audit_host, 'apply': apply_host,
                                 'parameters_private_values_before_apply': len(PARAMETERS_PRIVATE)}
         document['targets'] = targets(phases, audit_host, apply_host)
+        document['audit_workers'] = workers
     else:
         for result in phases.values():
             result.pop('_per_host', None)

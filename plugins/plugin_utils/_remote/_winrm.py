@@ -69,6 +69,12 @@ _ALIASES = {'remote_addr': 'host', 'remote_user': 'username', 'user': 'username'
 _CLEAR_TEXT_AUTH = ('basic', 'plaintext', 'ssl')
 
 
+def _key_id(key: str) -> str:
+    """One spelling per registry key (hive short name, subkey case-folded), for what WinRMHost keeps."""
+    hive, subkey = parse_key_path(key)
+    return f'{hive}\\{subkey.lower()}'
+
+
 def _type_label(code: int) -> str:
     return TYPE_NAMES.get(code) or OTHER_TYPES.get(code) or f'REG_TYPE_{code}'
 
@@ -78,6 +84,11 @@ class WinRMHost(RemoteHost):
 
     One ``Protocol`` (one HTTP session, one NTLM handshake) serves every call; ``requests``
     counts the WS-Man requests sent.  Creating the object does not connect.
+
+    The object lives for one task, so what it read is not asked again: :meth:`get_value`,
+    :meth:`get_values` and the type lookups reuse values already read and the last value list
+    (``EnumValues``) of the key; :meth:`enum_values` always asks.  A write or delete under a key
+    forgets what was kept for that key, so a read after a write always asks the server.
     """
 
     transport = 'winrm'
@@ -121,6 +132,8 @@ class WinRMHost(RemoteHost):
             message = str(exc).replace(password, '********') if password else str(exc)
             raise self._bad(f'cannot set up WinRM to {self.endpoint}: {message}') from None
         self.client = WSManClient(protocol, host=host)
+        self._listings: dict[str, list[tuple[str, int]] | None] = {}      # _key_id(key) -> EnumValues answer
+        self._values: dict[tuple[str, str], RegValue] = {}                 # (_key_id(key), lower-case name) -> value read
 
     @classmethod
     def from_settings(cls, settings: dict) -> WinRMHost:
@@ -212,11 +225,17 @@ class WinRMHost(RemoteHost):
                 data = tuple(item or '' for item in data)
             else:
                 data = bytes(int(item) for item in data)
-            return 0, RegValue(type_, data)
+            value = self._values[_key_id(key), name.lower()] = RegValue(type_, data)
+            return 0, value
         except (TypeError, ValueError) as exc:
             raise RemoteError(f'StdRegProv.{method} on {key}\\{name} returned unusable data: {exc}', 'protocol', host=self.host) from None
 
-    def _enum(self, key: str) -> list[tuple[str, int]] | None:
+    def _enum(self, key: str, fresh: bool = False) -> list[tuple[str, int]] | None:
+        if fresh or _key_id(key) not in self._listings:
+            self._listings[_key_id(key)] = self._list_values(key)
+        return self._listings[_key_id(key)]
+
+    def _list_values(self, key: str) -> list[tuple[str, int]] | None:
         code, result = self._reg('EnumValues', key, arrays=('sNames', 'Types'))
         if code in MISSING:
             return None
@@ -234,6 +253,9 @@ class WinRMHost(RemoteHost):
         type_ = TYPE_NAMES.get(code)
         if type_ is None:
             raise RemoteError(f'{key}\\{name} has type {_type_label(code)}, which this collection cannot read', 'unsupported', host=self.host)
+        known = self._values.get((_key_id(key), name.lower()))
+        if known is not None and known.type == type_:
+            return known
         rv, value = self._read_typed(key, name, type_)
         if rv in MISSING:
             return None
@@ -242,6 +264,9 @@ class WinRMHost(RemoteHost):
         return value
 
     def get_value(self, key: str, name: str, expected_type: str | None = None) -> RegValue | None:
+        known = self._values.get((_key_id(key), name.lower()))
+        if known is not None:
+            return known
         if expected_type in GETTERS:
             rv, value = self._read_typed(key, name, expected_type)
             if rv == 0:
@@ -257,7 +282,7 @@ class WinRMHost(RemoteHost):
         return None if match is None else self._read(key, match[0], match[1])
 
     def enum_values(self, key: str) -> dict[str, str] | None:
-        entries = self._enum(key)
+        entries = self._enum(key, fresh=True)
         return None if entries is None else {name: _type_label(code) for name, code in entries}
 
     def get_values(self, key: str) -> dict[str, RegValue] | None:
@@ -275,6 +300,7 @@ class WinRMHost(RemoteHost):
         if value.type not in SETTERS:
             raise RemoteError(f'cannot write {value.type} over WinRM (supported: {", ".join(SETTERS)})', 'unsupported', host=self.host)
         method, parameter = SETTERS[value.type]
+        self._forget(key)
         rv, _result = self._reg(method, key, name, **{parameter: value.data})
         if rv in MISSING:
             raise RemoteError(f'registry key {key} does not exist: create it before writing {name!r}', 'not_found', host=self.host, code=rv)
@@ -282,12 +308,20 @@ class WinRMHost(RemoteHost):
             raise self._reg_failure(method, key, name, rv)
 
     def delete_value(self, key: str, name: str) -> bool:
+        self._forget(key)
         rv, _result = self._reg('DeleteValue', key, name)
         if rv in MISSING:
             return False
         if rv != 0:
             raise self._reg_failure('DeleteValue', key, name, rv)
         return True
+
+    def _forget(self, key: str) -> None:
+        """Drop what was read under ``key``: it is about to change."""
+        key = _key_id(key)
+        self._listings.pop(key, None)
+        for known in [known for known in self._values if known[0] == key]:
+            del self._values[known]
 
     # -- files and services -------------------------------------------
 
