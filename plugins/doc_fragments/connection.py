@@ -70,6 +70,12 @@ options:
       - SMB port for O(transport=smb).
       - Defaults to the host's C(exchange55_smb_port), then 445.
     type: int
+  smb_require_signing:
+    description:
+      - Sign every SMB request and refuse a server that cannot sign, for O(transport=smb).
+        Domain controllers and hardened servers require it.
+      - Defaults to the host's C(exchange55_smb_require_signing), then V(false), which signs when the server requires it.
+    type: bool
   connect_timeout:
     description:
       - Seconds to wait for the server to answer one request before the host fails with a timeout.

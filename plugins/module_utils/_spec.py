@@ -20,6 +20,7 @@ CONNECTION_ARGUMENT_SPEC = dict(
     server_cert_validation=dict(type='str', choices=['validate', 'ignore']),
     ca_trust_path=dict(type='path'),
     smb_port=dict(type='int'),
+    smb_require_signing=dict(type='bool'),
     connect_timeout=dict(type='int', default=30),
 )
 

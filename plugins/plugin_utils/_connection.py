@@ -33,6 +33,7 @@ _HOST_VARIABLES = {
     'server_cert_validation': ('ansible_winrm_server_cert_validation',),
     'ca_trust_path': ('ansible_winrm_ca_trust_path',),
     'smb_port': ('exchange55_smb_port',),
+    'smb_require_signing': ('exchange55_smb_require_signing',),
 }
 
 
@@ -50,6 +51,7 @@ class ConnectionSettings:
     server_cert_validation: str = 'validate'
     ca_trust_path: str | None = None
     timeout: int = 30
+    require_signing: bool = False
 
     def describe(self) -> str:
         """Where this connects, for messages: ``127.0.1.5:5986 (winrm https)``."""
@@ -82,7 +84,8 @@ def resolve_settings(options: dict, host_vars: dict, inventory_hostname: str) ->
 
     if transport == 'smb':
         port = _as_int(pick('smb_port') or 445, 'exchange55_smb_port')
-        return ConnectionSettings('smb', host, _text(user), _text(password), port, timeout=timeout)
+        signing = _as_bool(pick('smb_require_signing') or False, 'exchange55_smb_require_signing')
+        return ConnectionSettings('smb', host, _text(user), _text(password), port, timeout=timeout, require_signing=signing)
 
     port = pick('port')
     scheme = pick('scheme')
@@ -120,7 +123,8 @@ def open_remote_host(settings: ConnectionSettings) -> RemoteHost:
     if settings.transport == 'smb':
         # pylint: disable-next=import-outside-toplevel
         from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._smb import SMBHost
-        return SMBHost(settings.host, settings.user, settings.password, port=settings.port, timeout=settings.timeout)
+        return SMBHost(settings.host, settings.user, settings.password, port=settings.port, timeout=settings.timeout,
+                       require_signing=settings.require_signing)
     return WinRMHost(settings.host, settings.port, settings.scheme, settings.user, settings.password,
                      transport=settings.winrm_transport, server_cert_validation=settings.server_cert_validation,
                      ca_trust_path=settings.ca_trust_path, read_timeout=settings.timeout,
@@ -135,6 +139,17 @@ def _as_int(value, name: str) -> int:
     if not 0 < number < 65536:
         raise ValueError(f'{name} must be a port number from 1 to 65535, not {number}')
     return number
+
+
+def _as_bool(value, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ('1', 'true', 'yes', 'on', 'y', 't'):
+        return True
+    if text in ('0', 'false', 'no', 'off', 'n', 'f', ''):
+        return False
+    raise ValueError(f'{name} must be true or false, not {value!r}')
 
 
 def _text(value) -> str | None:

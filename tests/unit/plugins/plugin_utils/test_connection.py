@@ -81,3 +81,17 @@ def test_missing_credentials_fail_before_connecting(host_vars, message):
     with pytest.raises(RemoteError, match=message) as raised:
         open_remote_host(resolve(host_vars))
     assert raised.value.kind == 'auth'
+
+
+@pytest.mark.parametrize('value,expected', [(True, True), ('yes', True), ('false', False), (None, False)])
+def test_smb_signing_comes_from_the_host_variable(value, expected):
+    host_vars = {'exchange55_transport': 'smb'}
+    if value is not None:
+        host_vars['exchange55_smb_require_signing'] = value
+    assert resolve(host_vars).require_signing is expected
+    assert resolve(dict(host_vars), smb_require_signing=True).require_signing is True
+
+
+def test_smb_signing_rejects_garbage():
+    with pytest.raises(ValueError, match='exchange55_smb_require_signing must be true or false'):
+        resolve({'exchange55_transport': 'smb', 'exchange55_smb_require_signing': 'sometimes'})
