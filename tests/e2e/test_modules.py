@@ -95,6 +95,7 @@ def scenario(request, tmp_path_factory, env_factory):
     play('rollback', 'owa_url_protocol.yml', restore_records=records)
     runs['after_rollback'] = {host: fleet.registry(host, KEY) for host in runs['initial']}
     play('verbose', 'server_info.yml', '-vvvv', '--limit', 'compliant,value_absent,wrong_password')
+    play('verbose_check', 'owa_url_protocol.yml', '-vvvv', '--check', '--diff', '--limit', 'value_absent,wrong_password')
     return runs
 
 
@@ -219,7 +220,8 @@ def test_rollback_restores_the_exact_prior_state_including_absent(scenario):
 def test_password_never_appears_in_any_output_or_backup(scenario):
     password = scenario['password']
     assert scenario['verbose'].output.count('compliant') > 0
-    for name in ('info', 'check', 'apply', 'again', 'rollback', 'verbose'):
+    assert '+OWA Url Protocol = REG_SZ "https:"' in scenario['verbose_check'].output
+    for name in ('info', 'check', 'apply', 'again', 'rollback', 'verbose', 'verbose_check'):
         assert password not in scenario[name].output, name
         assert WRONG_PASSWORD not in scenario[name].output, name
     for root, _dirs, files in os.walk(scenario['backups']):
