@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError, RemoteHost
 # Imported here, not when a host is opened: ansible-playbook loads the action plugins (and so this module)
 # before it forks a worker per host and task, so every worker inherits the WinRM transport compiled and
@@ -142,14 +144,10 @@ def _as_int(value, name: str) -> int:
 
 
 def _as_bool(value, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ('1', 'true', 'yes', 'on', 'y', 't'):
-        return True
-    if text in ('0', 'false', 'no', 'off', 'n', 'f', ''):
-        return False
-    raise ValueError(f'{name} must be true or false, not {value!r}')
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        raise ValueError(f'{name} must be true or false, not {value!r}') from None
 
 
 def _text(value) -> str | None:
