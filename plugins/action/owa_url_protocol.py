@@ -23,6 +23,8 @@ from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q29440
 
 
 SERVICE = 'MSExchangeIS'
+# How the message starts when a blocked host is refused the write (error_kind 'blocked').
+REFUSAL = 'Q294406 prerequisites not met, nothing was written'
 
 
 def _record(value):
@@ -56,7 +58,7 @@ class ActionModule(Exchange55Action):
                     return result
                 if evaluation['status'] == 'blocked' and not args['ignore_prerequisites']:
                     result.update(failed=True, error_kind='blocked',
-                                  msg='Q294406 prerequisites not met, nothing was written: ' + '; '.join(evaluation['reasons'])
+                                  msg=f'{REFUSAL}: ' + '; '.join(evaluation['reasons'])
                                   + ' (set ignore_prerequisites: true to write anyway)')
                     return result
         if not change.changes:

@@ -120,16 +120,14 @@ def classify(url: str, status: int, reason: str = '', location: str | None = Non
     return OwaAnswer(None, f'{url} answered HTTP {status_text}, which does not say whether SSL is required', url=url)
 
 
-def probe_owa(url: str, timeout: float = 10, validate_certs: bool = True) -> OwaAnswer:
+def probe_owa(url: str, timeout: float = 10) -> OwaAnswer:
     """GET ``url`` over plain http once, without following redirects, and classify the answer.
 
     The request goes straight to the server (no proxy, no .netrc credentials), over a bare
     ``http.client`` connection: a plain-http probe needs no TLS context, which would cost
     every forked worker a load of the CA bundle.  Network failures give ``ssl_required=None``
     with a one-line ``detail``; a bad URL raises ValueError (see :func:`validate_owa_url`).
-    ``validate_certs`` is accepted for compatibility; no https request is ever made.
     """
-    del validate_certs
     url = validate_owa_url(url)
     parts = urllib.parse.urlsplit(url)
     path = (parts.path or '/') + (f'?{parts.query}' if parts.query else '')

@@ -4,9 +4,8 @@
 """The KB Q294406 fleet report as a pure builder: per-host task results in; JSON, HTML, JUnit and a summary out.  No I/O.
 
 Input is what ``owa_url_protocol`` (or ``server_info``) returned for each host, as registered
-by the role, usually with ``failed_when: false`` so that every host reaches the report.
-Ansible then rewrites ``failed`` to false, so a result counts as failed when ``failed`` is
-true *or* it carries ``error_kind``: the collection's modules set it (with ``msg``) on every failure.
+by the role, whose ``failed_when`` rewrites ``failed`` (a refused write is not a failure unless
+asked), so a result counts as failed when ``failed`` is true *or* it carries ``error_kind``: the collection's modules set it (with ``msg``) on every failure.
 A ``blocked`` host that was merely refused a write (``error_kind: blocked``) is not a failure
 unless ``fail_on_blocked`` is set.  Only listed fields are copied from a result, so nothing a
 result might carry beyond them (and never a password) reaches a report.
@@ -47,8 +46,6 @@ LABELS = {'compliant': 'Compliant', 'needs_change': 'Needs change', 'changed': '
 DEFAULT_TITLE = 'KB Q294406 - OWA Url Protocol'
 NO_RESULT = 'no result from the module for this host: it did not run the task (skipped, or removed from the play earlier)'
 SUMMARY_HOSTS = 6
-# How owa_url_protocol's message starts when it refuses to write to a blocked host.
-REFUSAL = 'Q294406 prerequisites not met'
 
 
 def build_report(results: dict, mode: str, *, fail_on_blocked: bool = False, title: str | None = None,

@@ -21,11 +21,10 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ansible_collections.legacy_exchange.exchange55.plugins.action.fleet_report import write_report
-from ansible_collections.legacy_exchange.exchange55.plugins.action.owa_url_protocol import ActionModule as OwaUrlProtocol
+from ansible_collections.legacy_exchange.exchange55.plugins.action.owa_url_protocol import REFUSAL, ActionModule as OwaUrlProtocol
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._owa_probe import OwaAnswer
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._report import (
     NO_RESULT,
-    REFUSAL,
     REPORT_STATUSES,
     SCHEMA_VERSION,
     build_report,
