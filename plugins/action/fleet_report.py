@@ -9,9 +9,8 @@ import datetime
 import os
 import re
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.legacy_exchange.exchange55.plugins.modules.fleet_report import ARGUMENT_SPEC
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._action import ControllerAction
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import atomic_write
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._report import (
     EXTENSIONS,
@@ -29,17 +28,12 @@ _RENDER = {'json': lambda report: render_json(report).encode('utf-8'),
 _NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$')
 
 
-class ActionModule(ActionBase):
+class ActionModule(ControllerAction):
 
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        del validation
+        result, args = self.start(tmp, task_vars)
         mode = args['mode'] or ('audit' if self._task.check_mode else 'apply')
         now = datetime.datetime.now(datetime.timezone.utc)
         try:

@@ -24,6 +24,8 @@ description:
     they fail. A host without a result (skipped, or removed from the play before) gets the status C(error).
 author:
   - legacy_exchange.exchange55 contributors (@legacy-exchange)
+extends_documentation_fragment:
+  - legacy_exchange.exchange55.attributes
 attributes:
   check_mode:
     support: full
@@ -35,12 +37,6 @@ attributes:
     support: full
     platforms: posix
     description: Writes files on the controller.
-  action:
-    support: full
-    description: Runs as an action plugin on the controller.
-  async:
-    support: none
-    description: Async is not supported.
 options:
   results:
     description:

@@ -25,6 +25,7 @@ author:
 extends_documentation_fragment:
   - legacy_exchange.exchange55.connection
   - legacy_exchange.exchange55.owa
+  - legacy_exchange.exchange55.attributes
 attributes:
   check_mode:
     support: full
@@ -36,12 +37,6 @@ attributes:
     support: full
     platforms: windows
     description: Targets Windows NT 4.0, Windows 2000 (O(transport=smb)) or WinRM-enabled hosts (O(transport=winrm)).
-  action:
-    support: full
-    description: Runs as an action plugin on the controller.
-  async:
-    support: none
-    description: Async is not supported.
 options:
   protocol:
     description:

@@ -29,20 +29,28 @@ class InvalidOption(Exception):
     """A module option or host variable is wrong; raised before any connection is made."""
 
 
-class Exchange55Action(ActionBase):
+class ControllerAction(ActionBase):
     """Base of the collection's action plugins: they run on the controller and never use the connection plugin."""
 
     ARGUMENT_SPEC: dict = {}
-    settings = None
     _requires_connection = False
     _supports_check_mode = True
     _supports_async = False
 
-    def run(self, tmp=None, task_vars=None):
+    def start(self, tmp, task_vars) -> tuple[dict, dict]:
+        """Ansible's own run() bookkeeping, then the task's arguments validated against ARGUMENT_SPEC."""
         result = super().run(tmp, task_vars)
-        del tmp
-        validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
-        del validation
+        _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
+        return result, args
+
+
+class Exchange55Action(ControllerAction):
+    """Base of the two modules that talk to an Exchange server."""
+
+    settings = None
+
+    def run(self, tmp=None, task_vars=None):
+        result, args = self.start(tmp, task_vars)
         task_vars = task_vars or {}
         host_vars = {name: self._templar.template(task_vars[name]) for name in _HOST_VARIABLE_NAMES if name in task_vars}
         inventory_hostname = task_vars.get('inventory_hostname') or self._task.get_name()
