@@ -10,6 +10,7 @@ import time
 from ansible_collections.legacy_exchange.exchange55.plugins.modules.owa_url_protocol import ARGUMENT_SPEC
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._action import Exchange55Action
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import load_record, write_backup
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._exchange55 import SERVICE
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q294406 import (
     KEY,
@@ -21,8 +22,6 @@ from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q29440
     status_after_change,
 )
 
-
-SERVICE = 'MSExchangeIS'
 # How the message starts when a blocked host is refused the write (error_kind 'blocked').
 REFUSAL = 'Q294406 prerequisites not met, nothing was written'
 
