@@ -26,6 +26,7 @@ from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._regist
     parse_key_path,
 )
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError, RemoteHost
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._version import FileVersion
 
 # Win32 error codes met in MS-RRP / MS-SCMR answers.
 ERROR_FILE_NOT_FOUND = 2
@@ -323,8 +324,7 @@ def _fixed_file_version(image: bytes) -> str:
     infos = getattr(pe, 'VS_FIXEDFILEINFO', None)
     if not infos:
         return ''
-    high, low = infos[0].FileVersionMS, infos[0].FileVersionLS
-    return f'{high >> 16}.{high & 0xFFFF}.{low >> 16}.{low & 0xFFFF}'
+    return str(FileVersion.from_ms_ls(infos[0].FileVersionMS, infos[0].FileVersionLS))
 
 
 def _read_to(read, head: bytes, size: int) -> bytes:
