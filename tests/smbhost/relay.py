@@ -115,11 +115,11 @@ class _Connection:
                 data = frame(kind, payload)
                 if not self.relay._wait_forwarding(self.closed):
                     break
+                self.relay._count(direction, len(data))     # before sending: whoever receives it sees it counted
                 try:
                     sink.sendall(data)
                 except OSError:
                     break
-                self.relay._count(direction, len(data))
         finally:
             self.close()
 
