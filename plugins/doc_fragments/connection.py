@@ -9,6 +9,12 @@ class ModuleDocFragment:
     """Options shared by every module: how the controller reaches the Exchange server."""
 
     DOCUMENTATION = r'''
+requirements:
+  - pywinrm >= 0.4.3 and pyspnego >= 0.10.0 on the controller (O(transport=winrm))
+  - impacket >= 0.11.0 and pefile >= 2023.2.7 on the controller (O(transport=smb))
+notes:
+  - The Python requirements are in the collection's C(requirements.txt) (C(pip install -r requirements.txt) on the
+    controller); an execution environment built with the collection (C(meta/execution-environment.yml)) has them.
 options:
   transport:
     description:

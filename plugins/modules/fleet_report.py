@@ -24,6 +24,8 @@ description:
     they fail. A host without a result (skipped, or removed from the play before) gets the status C(error).
 author:
   - legacy_exchange.exchange55 contributors (@legacy-exchange)
+requirements:
+  - Jinja2 on the controller (ansible-core's own dependency; nothing to install)
 extends_documentation_fragment:
   - legacy_exchange.exchange55.attributes
 attributes:
@@ -140,7 +142,7 @@ totals:
   type: dict
   sample: {servers: 3, changed: 1, failed: 0}
 failed_hosts:
-  description: The hosts that failed, with a one-line reason; the role fails exactly these hosts after the report.
+  description: The hosts that failed, with a one-line reason; in the role, exactly the hosts that failed at their module task.
   returned: success
   type: dict
   sample: {exsrv09: 'exsrv09 (winrm http://10.0.0.9:5985): authentication failed; check ansible_user and ansible_password for this host'}

@@ -45,7 +45,6 @@ options:
     type: str
     default: 'https:'
 notes:
-  - Needs pywinrm and pyspnego on the controller for O(transport=winrm), and impacket and pefile for O(transport=smb).
   - "Least privilege: the account needs to read the two registry keys (remotely: C(winreg) access for O(transport=smb)),
     to read C(store.exe) (administrative share C(C$) for O(transport=smb)) and to query the service manager."
 seealso:
