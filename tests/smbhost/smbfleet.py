@@ -33,6 +33,7 @@ import signal
 import socket
 import socketserver
 import stat
+import struct
 import subprocess
 import sys
 import tempfile
@@ -71,10 +72,10 @@ class FleetError(Exception):
 # --------------------------------------------------------------------------- Samba on this machine
 def samba_paths() -> dict:
     """Paths of the Samba programs used; FleetError naming what is missing."""
-    paths = {name: shutil.which(name) or shutil.which(name, path='/usr/sbin:/usr/bin') for name in ('smbd', 'net', 'smbpasswd')}
+    paths = {name: shutil.which(name) or shutil.which(name, path='/usr/sbin:/usr/bin') for name in ('smbd', 'net', 'smbpasswd', 'tdbdump')}
     missing = [name for name, path in paths.items() if not path]
     if missing:
-        raise FleetError(f'{", ".join(missing)} not found: install Samba (apt-get install -y samba)')
+        raise FleetError(f'{", ".join(missing)} not found: install Samba and tdb-tools (apt-get install -y samba tdb-tools)')
     candidates = [shutil.which('samba-dcerpcd')]
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         build = subprocess.run([paths['smbd'], '-b'], capture_output=True, text=True, timeout=10, check=False).stdout
@@ -154,34 +155,73 @@ def _samba_state_root(state_dir: pathlib.Path) -> pathlib.Path:
     return root
 
 
-# --------------------------------------------------------------------------- .reg files (net registry import/export)
-def _hex(data: bytes) -> str:
-    return ','.join(f'{b:02x}' for b in data)
+# --------------------------------------------------------------------------- registry values as bytes
+# What Windows stores for each type (and what MS-RRP BaseRegSetValue carries, MS-RRP 3.1.5.22):
+# strings UTF-16LE with their terminating NUL, REG_MULTI_SZ every string NUL-terminated plus a
+# final NUL, DWORD / QWORD little-endian, REG_BINARY the bytes themselves.
+TYPE_CODES = {'REG_NONE': 0, 'REG_SZ': 1, 'REG_EXPAND_SZ': 2, 'REG_BINARY': 3, 'REG_DWORD': 4, 'REG_MULTI_SZ': 7, 'REG_QWORD': 11}
 
 
-def reg_file(keys: dict) -> str:
-    """A 'Windows Registry Editor Version 5.00' text for ``net registry import``: {canonical key: {name: {type, data}}}."""
-    lines = ['Windows Registry Editor Version 5.00', '']
-    for key, values in keys.items():
-        lines.append(f'[{key}]')
-        for name, record in values.items():
-            kind, data = record['type'], parse_value(record['type'], record['data'])
-            label = '@' if name == '' else '"' + name.replace('\\', '\\\\').replace('"', '\\"') + '"'
-            if kind == 'REG_DWORD':
-                text = f'dword:{data:08x}'
-            elif kind == 'REG_SZ' and data.isascii() and data.isprintable():
-                text = '"' + data.replace('\\', '\\\\').replace('"', '\\"') + '"'
-            elif kind in ('REG_SZ', 'REG_EXPAND_SZ'):
-                text = f'hex({1 if kind == "REG_SZ" else 2}):' + _hex((data + '\0').encode('utf-16-le'))
-            elif kind == 'REG_MULTI_SZ':
-                text = 'hex(7):' + _hex((''.join(item + '\0' for item in data) + '\0').encode('utf-16-le'))
-            elif kind == 'REG_QWORD':
-                text = 'hex(b):' + _hex(data.to_bytes(8, 'little'))
-            else:
-                text = 'hex:' + _hex(data)
-            lines.append(f'{label}={text}')
-        lines.append('')
-    return '\r\n'.join(lines) + '\r\n'
+def record_bytes(record: dict) -> tuple[int, bytes]:
+    """(type code, stored bytes) of a fleet-file value record {type, data}."""
+    kind, data = record['type'], parse_value(record['type'], record['data'])
+    if kind in ('REG_SZ', 'REG_EXPAND_SZ'):
+        raw = (data + '\0').encode('utf-16-le')
+    elif kind == 'REG_MULTI_SZ':
+        raw = (''.join(item + '\0' for item in data) + '\0').encode('utf-16-le')
+    elif kind == 'REG_DWORD':
+        raw = data.to_bytes(4, 'little')
+    elif kind == 'REG_QWORD':
+        raw = data.to_bytes(8, 'little')
+    else:
+        raw = bytes(data)
+    return TYPE_CODES[kind], raw
+
+
+def _fold(name: str) -> str:
+    """Upper-case one character at a time, as Samba's registry does for key paths (ß stays ß)."""
+    return ''.join(upper if len(upper := char.upper()) == 1 else char for char in name)
+
+
+def _tdbdump_bytes(text: str) -> bytes:
+    """The bytes of a tdbdump string: printable characters as themselves, everything else as \\XX."""
+    out = bytearray()
+    index = 0
+    while index < len(text):
+        if text[index] == '\\':
+            out.append(int(text[index + 1:index + 3], 16))
+            index += 3
+        else:
+            out += text[index].encode('latin-1')
+            index += 1
+    return bytes(out)
+
+
+def read_registry_tdb(path) -> dict:
+    """Every key's values straight from Samba's registry.tdb (no SMB, no Samba tool that interprets them).
+
+    Returns {folded key path: [(name, type code, bytes), ...]} in stored order.  Samba keeps a
+    key's values in the record ``SAMBA_REGVAL\\<KEY PATH>`` (source3/registry/reg_backend_db.c,
+    regdb_pack_values): a uint32 count, then per value tdb_pack "fdB": the NUL-terminated UTF-8
+    name, the uint32 type, a uint32 length and that many bytes.  The file is read with ``tdbdump``.
+    """
+    dumped = subprocess.run([shutil.which('tdbdump') or 'tdbdump', str(path)], capture_output=True, check=True, timeout=60).stdout.decode('latin-1')
+    keys = {}
+    for key_text, data_text in re.findall(r'key\(\d+\) = "(.*)"\ndata\(\d+\) = "(.*)"\n', dumped):
+        key = _tdbdump_bytes(key_text).rstrip(b'\0').decode('utf-8')
+        if not key.startswith('SAMBA_REGVAL\\'):
+            continue
+        data = _tdbdump_bytes(data_text)
+        count, = struct.unpack_from('<I', data, 0)
+        offset, values = 4, []
+        for _index in range(count):
+            end = data.index(b'\0', offset)
+            name = data[offset:end].decode('utf-8')
+            code, size = struct.unpack_from('<II', data, end + 1)
+            offset = end + 9 + size
+            values.append((name, code, data[end + 9:offset]))
+        keys[_fold(key[len('SAMBA_REGVAL\\'):])] = values
+    return keys
 
 
 def parse_reg(text: str) -> dict:
@@ -240,6 +280,7 @@ class SambaHost:
             raise FleetError(f'{self.name}: protocol must be one of {", ".join(PROTOCOLS)} and signing one of {", ".join(SIGNING)}')
         self.username, self.password = spec.username, spec.password
         self.processes: list[subprocess.Popen] = []
+        self.fresh = False        # the registry still has to be loaded (set by prepare)
         self.servers = []         # OWA responder, or the silent listener of a hung host
 
     @property
@@ -277,15 +318,82 @@ class SambaHost:
             group = grp.getgrgid(pwd.getpwnam(UNIX_ACCOUNT).pw_gid).gr_name
             self._net('groupmap', 'add', f'sid={ADMINISTRATORS_SID}', f'unixgroup={group}', 'type=builtin')
         (self.dir / 'fleet-keys.json').write_text(json.dumps(self.fleet_keys()), encoding='utf-8')
-        if fresh:
-            reg = self.dir / 'fleet.reg'
-            reg.write_text(reg_file({**{key: {} for key in self.spec.deny_write}, **self.spec.registry}), encoding='utf-8')
-            self._net('registry', 'import', str(reg))
-            for key in self.spec.deny_write:
-                self._net('registry', 'setsd_sddl', key, DENY_WRITE_SDDL)
-            if self.spec.faults.access_denied:   # registry opens check only the key's own descriptor: deny them all
-                for key in dict.fromkeys(ancestor for key in self.fleet_keys() for ancestor in _with_ancestors(key)):
-                    self._net('registry', 'setsd_sddl', key, DENY_ALL_SDDL)
+        self.fresh = fresh or (self.dir / 'registry-loading').exists()
+
+    def load_registry(self) -> None:
+        """Once the host serves: write the fleet's registry over MS-RRP (first start only), then the keys' descriptors.
+
+        The values go over the wire as a Windows client sends them (BaseRegCreateKey, BaseRegSetValue
+        with the stored bytes), so names and data in any script reach Samba's registry exactly;
+        ``net registry import`` re-encoded non-ASCII names (Größe -> Gr├Â├ƒe).
+        """
+        if not self.fresh or self.spec.faults.hang:
+            return
+        marker = self.dir / 'registry-loading'
+        marker.touch()
+        keys = {key: {} for key in self.spec.deny_write}
+        for key, values in self.spec.registry.items():
+            keys[key] = {name: record_bytes(record) for name, record in values.items()}
+        self.write_values(keys)
+        for key in self.spec.deny_write:
+            self._net('registry', 'setsd_sddl', key, DENY_WRITE_SDDL)
+        if self.spec.faults.access_denied:   # registry opens check only the key's own descriptor: deny them all
+            for key in dict.fromkeys(ancestor for key in self.fleet_keys() for ancestor in _with_ancestors(key)):
+                self._net('registry', 'setsd_sddl', key, DENY_ALL_SDDL)
+        marker.unlink()
+        self.fresh = False
+
+    def write_values(self, keys: dict) -> None:
+        """Create each key and write its values over MS-RRP as the fleet's account: {key: {name: (type code, bytes)}}.
+
+        Any type code and any bytes are written as given (malformed strings, REG_NONE, unknown
+        codes): this is how tests put values on a host that the fleet file cannot describe.
+        """
+        from impacket.dcerpc.v5 import rrp, transport   # pylint: disable=import-outside-toplevel
+        from impacket.smbconnection import SMBConnection   # pylint: disable=import-outside-toplevel
+        domain = self.username.partition('\\')[0] if '\\' in self.username else self.username.rpartition('@')[2] if '@' in self.username else ''
+        conn = SMBConnection('*SMBSERVER' if self.port == 139 else self.address, self.address, sess_port=self.port, timeout=60)
+        try:
+            conn.login(self.account, self.password, domain)
+            pipe = transport.SMBTransport(self.address, self.port, filename='\\winreg', smb_connection=conn)
+            dce = pipe.get_dce_rpc()
+            dce.connect()
+            dce.bind(rrp.MSRPC_UUID_RRP)
+            openers = {'HKLM': rrp.hOpenLocalMachine, 'HKCU': rrp.hOpenCurrentUser, 'HKU': rrp.hOpenUsers,
+                       'HKCR': rrp.hOpenClassesRoot, 'HKCC': rrp.hOpenCurrentConfig}
+            hives = {}
+            for key, values in keys.items():
+                hive, _sep, subkey = fleetfile.canonical_key(key).partition('\\')
+                if hive not in hives:
+                    hives[hive] = openers[hive](dce)['phKey']
+                # dwOptions 0: REG_OPTION_NON_VOLATILE (impacket's default, 1, asks for a volatile key)
+                handle = rrp.hBaseRegCreateKey(dce, hives[hive], subkey + '\0', dwOptions=0)['phkResult'] if subkey else hives[hive]
+                for name, (code, raw) in values.items():
+                    request = rrp.BaseRegSetValue()
+                    request['hKey'] = handle
+                    request['lpValueName'] = name + '\0'
+                    request['dwType'] = code
+                    request['lpData'] = raw
+                    request['cbData'] = len(raw)
+                    dce.request(request)
+                if subkey:
+                    rrp.hBaseRegCloseKey(dce, handle)
+            for handle in hives.values():
+                rrp.hBaseRegCloseKey(dce, handle)
+            pipe.disconnect()
+        except Exception as error:   # impacket raises many kinds; the harness reports one line
+            raise FleetError(f'{self.name}: writing the registry over MS-RRP failed: {error}') from None
+        finally:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def raw_values(self, key: str) -> list[tuple[str, int, bytes]] | None:
+        """A key's values as Samba's registry.tdb holds them: [(name, type code, bytes)] in stored order, None if none.
+
+        Read from the file itself (:func:`read_registry_tdb`), a path that shares nothing with SMB
+        or with the code under test.  A key without values is None, as is a key that does not exist.
+        """
+        return read_registry_tdb(self.samba_state / 'registry.tdb').get(_fold(fleetfile.canonical_key(key)))
 
     def _write_files(self) -> set[str]:
         """Write the fleet's files as PE images (version resource = the fleet's version); return the drive letters used."""
@@ -645,6 +753,8 @@ class SambaFleet:
                     raise FleetError(f'{waiting[0].name}: Samba did not become ready within {READY_TIMEOUT:.0f} s: {waiting[0].last_log_line()}')
                 if waiting:
                     time.sleep(0.05)
+            with concurrent.futures.ThreadPoolExecutor(max_workers=min(8, len(self.hosts))) as pool:
+                list(pool.map(SambaHost.load_registry, self.hosts.values()))
         except BaseException:
             self.stop()
             raise

@@ -56,6 +56,9 @@ SMBHost = _smb.SMBHost
 SETUP = r'HKLM\SOFTWARE\Microsoft\Exchange\Setup'
 PARAMS = r'HKLM\SYSTEM\CurrentControlSet\Services\MSExchangeIS\ParametersPrivate'
 TYPES = r'HKLM\SOFTWARE\Exchange55Test\Types'
+NAMES = r'HKLM\SOFTWARE\Exchange55Test\Namen Größe'
+# Value names in cp1252 (ä ö ß €, and 0x80-0x9F's “ ” …) and beyond it (Cyrillic, CJK, outside the BMP).
+NON_ASCII_NAMES = ['Größe', '€ Währung', '“quoted” …', 'Размер', '名前', 'emoji 😀', 'MiXeD CaSe']
 STORE = r'C:\exchsrvr\bin\store.exe'
 PASSWORD = 'Exch55!Sim'
 LONG_TEXT = 'x' * 700          # 1402 bytes as UTF-16: larger than the first read buffer
@@ -90,6 +93,7 @@ FLEET = {
                     'Binary': {'type': 'REG_BINARY', 'data': '0001ff7f'},
                     '': {'type': 'REG_SZ', 'data': 'default value'},
                 },
+                NAMES: {name: {'type': 'REG_SZ', 'data': name} for name in NON_ASCII_NAMES},
             },
             'files': {STORE: {'version': '5.5.2654.81'}},
             'owa': {'ssl_required': True},
@@ -206,6 +210,23 @@ def test_get_values_lists_every_value_in_stored_order(fleet):
     assert list(values) == list(expected)
     assert {name: value.to_record() for name, value in values.items()} == expected
     assert types == {name: spec['type'] for name, spec in expected.items()}
+
+
+def test_non_ascii_names_reach_samba_exactly_and_read_back(fleet):
+    """The harness writes names over MS-RRP: Samba's registry.tdb holds them as given (not re-encoded), and so do reads."""
+    stored_names = fleet['sp4_fixed'].raw_values(NAMES)
+    assert [(name, code, raw) for name, code, raw in stored_names] == [
+        (name, 1, (name + '\0').encode('utf-16-le')) for name in NON_ASCII_NAMES]
+    with connect(fleet, 'sp4_fixed') as host:
+        assert host.get_values(NAMES) == {name: RegValue('REG_SZ', name) for name in NON_ASCII_NAMES}
+        assert host.get_value(NAMES, 'GRÖSSE') is None            # the registry folds one character at a time: ß is not SS
+        assert host.get_value(NAMES, 'GRÖßE') == RegValue('REG_SZ', 'Größe')
+        assert host.get_value(NAMES, 'mixed case') == RegValue('REG_SZ', 'MiXeD CaSe')
+
+
+def test_raw_values_reads_the_registry_file_itself(fleet):
+    assert fleet['sp4_fixed'].raw_values(TYPES)[0] == ('Sz', 1, 'C:\\exchsrvr\0'.encode('utf-16-le'))
+    assert fleet['sp4_fixed'].raw_values(r'HKLM\SOFTWARE\NoSuchVendor') is None
 
 
 def test_missing_key_and_value_are_none(fleet):
