@@ -101,7 +101,21 @@ def command_name(message: bytes) -> str:
     return f'SMB_COM_{COMMAND_NAMES.get(code, f"0x{code:02X}" if code is not None else "?")}'
 
 
-class SMB1ResponseVerifier:
+class _Verifier:
+    """What both verifiers share: the count of checked answers and the failure that ends the session."""
+
+    def __init__(self):
+        self.active = False
+        self.checked = 0                  # answers whose signature (or encryption tag) was verified
+        self._last_setup_answer = None
+        self._failure: SigningError | None = None
+
+    def _fail(self, text: str):
+        self._failure = SigningError(text)
+        raise self._failure
+
+
+class SMB1ResponseVerifier(_Verifier):
     """Check the signature of every SMB1 answer an impacket ``smb.SMB`` session receives.
 
     Call :meth:`watch` before the login (it keeps the last SESSION_SETUP answer, whose signature
@@ -112,14 +126,11 @@ class SMB1ResponseVerifier:
     """
 
     def __init__(self, server):
+        super().__init__()
         self.server = server
         self.session = server._sess
-        self.active = False
-        self.checked = 0                  # answers whose signature was verified
         self._next = None
         self._expected: dict[tuple[int, int], tuple[int, str]] = {}
-        self._last_setup_answer = None
-        self._failure: SigningError | None = None
         self._send = self.session.send_packet
         self._recv = self.session.recv_packet
 
@@ -189,10 +200,6 @@ class SMB1ResponseVerifier:
                        f'it was changed on the way, or it does not come from the server that logged us on')
         self.checked += 1
 
-    def _fail(self, text: str):
-        self._failure = SigningError(text)
-        raise self._failure
-
 
 # ---------------------------------------------------------------------------------------- SMB 2 / 3
 SMB2_MAGIC = b'\xfeSMB'
@@ -241,7 +248,7 @@ def _smb2_messages(data: bytes):
         offset = end
 
 
-class SMB2ResponseVerifier:
+class SMB2ResponseVerifier(_Verifier):
     """Check the signature of every SMB2/3 answer an impacket ``smb3.SMB3`` session receives.
 
     Same protocol as :class:`SMB1ResponseVerifier`: :meth:`watch` before the login, :meth:`activate`
@@ -249,12 +256,9 @@ class SMB2ResponseVerifier:
     """
 
     def __init__(self, server):
+        super().__init__()
         self.server = server
         self.session = server._NetBIOSSession
-        self.active = False
-        self.checked = 0
-        self._last_setup_answer = None
-        self._failure: SigningError | None = None
         self._recv = self.session.recv_packet
 
     def watch(self) -> SMB2ResponseVerifier:
@@ -318,10 +322,6 @@ class SMB2ResponseVerifier:
             self._fail(f'the answer to SMB2 {SMB2_COMMAND_NAMES.get(command, f"command 0x{command:02X}")} (message {message_id}) '
                        f'failed its SMB signature check: it was changed on the way, or it does not come from the server that logged us on')
         self.checked += 1
-
-    def _fail(self, text: str):
-        self._failure = SigningError(text)
-        raise self._failure
 
 
 def response_verifier(server):
