@@ -23,7 +23,10 @@ in that direction on its connection (0 = the first), ``message`` the message wit
 and the original type byte); returning None forwards the message unchanged.  ``delay_ms``
 holds every message that long before forwarding it, in both directions, so one request and
 its answer cost 2 * delay_ms more.  ``stats`` counts forwarded messages and their bytes
-(headers included, after rewriting).  Everything runs in daemon threads: pytest and the
+(headers included, after rewriting).  ``observe(connection, direction, index, message)``, if
+given, sees every message as it is forwarded (after rewriting); ``connection`` numbers the
+relay's connections from 0, so an observer can follow each connection's state (the benchmark
+classifies SMB requests with it).  Everything runs in daemon threads: pytest and the
 benchmark need no event loop.  Only loopback addresses are accepted.
 """
 
@@ -85,8 +88,8 @@ def frame(kind: int, payload: bytes) -> bytes:
 class _Connection:
     """One client connection and its connection to the target, pumped by two threads."""
 
-    def __init__(self, relay: Relay, client: socket.socket, server: socket.socket):
-        self.relay, self.client, self.server = relay, client, server
+    def __init__(self, relay: Relay, client: socket.socket, server: socket.socket, number: int = 0):
+        self.relay, self.client, self.server, self.number = relay, client, server, number
         self.closed = threading.Event()
         self.threads = [threading.Thread(target=self._pump, args=(direction,), daemon=True, name=f'relay-{direction}')
                         for direction in DIRECTIONS]
@@ -115,6 +118,8 @@ class _Connection:
                 data = frame(kind, payload)
                 if not self.relay._wait_forwarding(self.closed):
                     break
+                if self.relay.observe is not None:
+                    self.relay.observe(self.number, direction, index - 1, payload)
                 self.relay._count(direction, len(data))     # before sending: whoever receives it sees it counted
                 try:
                     sink.sendall(data)
@@ -141,11 +146,12 @@ class Relay:
     See the module docstring for the API (fixed in the helpers' working agreement).
     """
 
-    def __init__(self, listen, target, delay_ms: float = 0, rewrite=None):
+    def __init__(self, listen, target, delay_ms: float = 0, rewrite=None, observe=None):
         self.listen = _loopback(listen, 'listen')
         self.target = _loopback(target, 'target')
         self.delay_ms = delay_ms
         self.rewrite = rewrite
+        self.observe = observe
         self.address = None
         self.connections = 0            # connections accepted so far
         self.stats = {direction: {'messages': 0, 'bytes': 0} for direction in DIRECTIONS}
@@ -201,8 +207,8 @@ class Relay:
                 continue
             for sock in (client, server):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            connection = _Connection(self, client, server)
             with self._lock:
+                connection = _Connection(self, client, server, self.connections)
                 self.connections += 1
                 self._open.add(connection)
             connection.start()

@@ -92,6 +92,22 @@ def test_rewrite_sees_direction_index_and_message_and_may_change_the_length(echo
     assert [payload for _kind, payload in echo.received] == [b'one', b'two']
 
 
+def test_observe_sees_each_connection_and_the_forwarded_message(echo):
+    seen = []
+
+    def rewrite(direction, index, message):
+        return b'changed' if direction == 'c2s' and index == 0 else None
+
+    with Relay(listen=('127.0.0.1', 0), target=echo.address, rewrite=rewrite, observe=lambda *args: seen.append(args)) as relay:
+        for _connection in range(2):
+            with socket.create_connection(relay.address, timeout=5) as client:
+                _exchange(client, b'one')
+                _exchange(client, b'two')
+        assert relay.connections == 2
+    assert seen == [(number, *message) for number in (0, 1) for message in
+                    (('c2s', 0, b'changed'), ('s2c', 0, b'echo:changed'), ('c2s', 1, b'two'), ('s2c', 1, b'echo:two'))]
+
+
 def test_kill_drops_open_connections_and_keeps_listening(echo):
     with Relay(listen=('127.0.0.1', 0), target=echo.address) as relay:
         client = socket.create_connection(relay.address, timeout=5)
