@@ -8,7 +8,8 @@
 
 Ansible forks one worker per host and task. Each worker records its CPU (user and sys since the fork),
 page faults (copy-on-write of the parent's memory), garbage collections, the modules it imported itself
-(the parent had not, so every worker imports them again) and whether impacket or pefile are loaded in it.
+(the parent had not, so every worker imports them again) and whether impacket or pefile are loaded in it,
+and whether it imported them itself (then every smb worker pays for the import again).
 With ``--cprofile`` each worker also runs under cProfile (CPU clock) and the merged profile is printed;
 the profiler inflates small functions, so read its figures as proportions. ``--json FILE`` writes the
 per-task summary as JSON. Run it with the environment ansible-playbook would have (ANSIBLE_COLLECTIONS_PATH...).
@@ -60,6 +61,7 @@ def patch_workers(out_dir: str, use_cprofile: bool) -> None:
                 'gc_collections': [generation['collections'] - before for generation, before in zip(gc.get_stats(), collections_before)],
                 'imported': sorted(set(sys.modules) - loaded),
                 'heavy_loaded': sorted(name for name in HEAVY if name in sys.modules),
+                'heavy_imported': sorted(name for name in HEAVY if name in sys.modules and name not in loaded),
             }
             with open(stem + '.tmp', 'w', encoding='utf-8') as handle:
                 json.dump(record, handle)
@@ -92,6 +94,7 @@ def collect(out_dir: str) -> dict:
             'gc_collections': [round(sum(run['gc_collections'][g] for run in runs) / len(runs), 2) for g in range(3)],
             'imported_by_every_worker': sorted(name for name, count in imported.items() if count == len(runs)),
             'heavy_modules_loaded': sorted({name for run in runs for name in run['heavy_loaded']}),
+            'heavy_modules_imported_by_the_worker': sorted({name for run in runs for name in run.get('heavy_imported', ())}),
         }
     return summary
 
@@ -100,7 +103,8 @@ def print_summary(summary: dict, out_dir: str, top: int, sort: str) -> None:
     for task, item in summary.items():
         print(f'- {task}: {item["workers"]} workers; each on average {item["wall_ms"]} ms wall in the task, '
               f'{item["cpu_user_ms"]} ms user + {item["cpu_sys_ms"]} ms sys CPU since the fork, {item["minor_faults"]} page faults, '
-              f'garbage collections per generation {item["gc_collections"]}; impacket/pefile loaded: {item["heavy_modules_loaded"] or "no"}; '
+              f'garbage collections per generation {item["gc_collections"]}; impacket/pefile loaded: {item["heavy_modules_loaded"] or "no"} '
+              f'(imported by the worker itself: {item["heavy_modules_imported_by_the_worker"] or "no"}); '
               f'{len(item["imported_by_every_worker"])} modules imported by every worker:')
         print('    ' + ', '.join(item['imported_by_every_worker']))
     profiles = [path for path in glob.glob(os.path.join(out_dir, 'worker-*.prof')) if os.path.exists(path[:-len('.prof')] + '.json')]
