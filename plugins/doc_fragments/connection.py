@@ -84,7 +84,32 @@ options:
     type: bool
   connect_timeout:
     description:
-      - Seconds to wait for the server to answer one request before the host fails with a timeout.
+      - Seconds to wait for the server to answer one request before the host fails with a timeout, from 1 to 3600.
+      - Over WinRM the WS-Management OperationTimeout asked of the server is two thirds of it, and the HTTP read timeout
+        is at least one second more than that.
     type: int
     default: 30
+  retries:
+    description:
+      - How many times an operation that is safe to repeat (a read, the set of the same value, the read-back) is sent
+        again after a transient failure, from 0 to 10. Over WinRM transient failures are HTTP 500 without a SOAP fault,
+        the WS-Management C(InternalError)/C(QuotaLimit) faults of a busy server (maximum number of concurrent
+        operations) and a connection lost after it was made. Timeouts, refused logins and refused connections are
+        never retried. Service start and stop are never repeated.
+      - The result's C(retried) counts the repeats. With the defaults, an operation that fails one time in four
+        still fails the host only once in 4096 tries.
+    type: int
+    default: 5
+  retry_delay:
+    description:
+      - Seconds before the first repeat (0 to 60); each further repeat waits twice as long as the one before, at most 10 s.
+    type: float
+    default: 0.5
+  task_timeout:
+    description:
+      - A deadline in seconds for all the requests of one host in this task (0 to 86400); V(0), the default, sets none.
+      - When it passes, the host fails with C(error_kind=timeout); no request waits beyond it, and no retry starts
+        that would end after it.
+    type: int
+    default: 0
 '''

@@ -22,6 +22,9 @@ CONNECTION_ARGUMENT_SPEC = dict(
     smb_port=dict(type='int'),
     smb_require_signing=dict(type='bool'),
     connect_timeout=dict(type='int', default=30),
+    retries=dict(type='int', default=5),
+    retry_delay=dict(type='float', default=0.5),
+    task_timeout=dict(type='int', default=0),
 )
 
 OWA_ARGUMENT_SPEC = dict(

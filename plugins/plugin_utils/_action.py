@@ -21,6 +21,7 @@ _ADVICE = {
     'auth': 'check ansible_user and ansible_password for this host',
     'unreachable': 'check ansible_host, the port and that the service listens (WinRM for winrm, SMB 445 for smb)',
     'timeout': 'the server did not answer in time; check it is up, or raise connect_timeout',
+    'transient': 'the server or the network kept failing; run again later, or raise retries and retry_delay',
     'access_denied': 'the account lacks permission; see the least-privilege notes in the module documentation',
 }
 
@@ -63,19 +64,25 @@ class Exchange55Action(ControllerAction):
             return result
         result['transport'] = settings.transport
         self.settings = settings
+        host = None
         try:
             with _connection.open_remote_host(settings) as host:
                 result.update(self.work(host, args, owa, prepared, inventory_hostname))
         except RemoteError as exc:
-            advice = _ADVICE.get(exc.kind)
+            if host is not None:
+                result['retried'] = host.retried
+            advice = _ADVICE.get(exc.kind) if exc.advice is None else exc.advice
             result.update(failed=True, msg=f'{settings.describe()}: {exc}' + (f'; {advice}' if advice and advice not in str(exc) else ''),
                           error_kind=exc.kind)
+        else:
+            result['retried'] = host.retried
         return result
 
     # pylint: disable=unused-argument
     def prepare(self, args: dict, task_vars: dict, inventory_hostname: str):
         """Check options that need more than the argument spec, before connecting; raise ValueError."""
-        validate_protocol(args['protocol'])
+        if not args.get('restore_from'):      # a restore writes the recorded value, whatever protocol says
+            validate_protocol(args['protocol'])
 
     def work(self, host, args: dict, owa, prepared, inventory_hostname: str) -> dict:
         raise NotImplementedError
@@ -89,7 +96,12 @@ class Exchange55Action(ControllerAction):
         declared = args['owa_ssl_required']
         if declared in ('true', 'false'):
             return OwaAnswer.declared(declared == 'true')
-        url = validate_owa_url(args.get('owa_url') or host_vars.get('exchange55_owa_url') or f'http://{settings.host}/exchange/')
+        if args.get('owa_url'):
+            url = validate_owa_url(args['owa_url'], 'owa_url')
+        elif host_vars.get('exchange55_owa_url'):
+            url = validate_owa_url(host_vars['exchange55_owa_url'], 'exchange55_owa_url')
+        else:
+            url = validate_owa_url(f'http://{settings.host}/exchange/', 'the default OWA URL (from ansible_host)')
         return lambda: probe_owa(url, timeout=min(settings.timeout, 10))
 
     @staticmethod

@@ -63,36 +63,36 @@ class OwaAnswer:
         return {'ssl_required': self.ssl_required, 'source': self.source, 'url': self.url, 'detail': self.detail}
 
 
-def validate_owa_url(url) -> str:
+def validate_owa_url(url, name: str = 'owa_url') -> str:
     """Return ``url`` stripped if it is an http:// URL with a host; otherwise raise a one-line ValueError.
 
     The message never repeats a URL that carries a user name or password.
     """
     example = 'e.g. http://owa.example.com/exchange/'
     if not isinstance(url, str) or not url.strip():
-        raise ValueError(f'owa_url must be the http:// address of the OWA page, {example}')
+        raise ValueError(f'{name} must be the http:// address of the OWA page, {example}')
     url = url.strip()
     if any(char.isspace() or ord(char) < 32 for char in url):
-        raise ValueError(f'owa_url must not contain spaces or control characters, {example}')
+        raise ValueError(f'{name} must not contain spaces or control characters, {example}')
     try:
         parts = urllib.parse.urlsplit(url)
         port = parts.port
     except ValueError as err:
         if '@' in url:
-            raise ValueError(f'owa_url is not a valid URL ({err}), {example}') from None
-        raise ValueError(f'owa_url {url!r} is not a valid URL ({err}), {example}') from None
+            raise ValueError(f'{name} is not a valid URL ({err}), {example}') from None
+        raise ValueError(f'{name} {url!r} is not a valid URL ({err}), {example}') from None
     if parts.username is not None or parts.password is not None:
-        raise ValueError(f'owa_url must not contain a user name or password, {example}')
+        raise ValueError(f'{name} must not contain a user name or password, {example}')
     scheme = parts.scheme.lower()
     if scheme == 'https':
-        raise ValueError(f'owa_url {url!r} is https: give the plain http:// address instead ({example}); '
+        raise ValueError(f'{name} {url!r} is https: give the plain http:// address instead ({example}); '
                          'only a plain http request can show that OWA refuses it without SSL')
     if scheme != 'http':
-        raise ValueError(f'owa_url {url!r} must start with http://, {example}')
+        raise ValueError(f'{name} {url!r} must start with http://, {example}')
     if not parts.hostname:
-        raise ValueError(f'owa_url {url!r} has no host name, {example}')
+        raise ValueError(f'{name} {url!r} has no host name, {example}')
     if port == 0:
-        raise ValueError(f'owa_url {url!r} has port 0, {example}')
+        raise ValueError(f'{name} {url!r} has port 0, {example}')
     return url
 
 

@@ -25,6 +25,7 @@ ERROR_KINDS = frozenset((
     'type_mismatch',   # a typed read met a value of another type
     'unsupported',     # the operation cannot be done over this transport
     'protocol',        # a fault or answer the client does not understand
+    'transient',       # a failure that may pass (HTTP 500, a busy server, a lost connection), still there after the retries
 ))
 
 
@@ -35,12 +36,16 @@ class RemoteError(Exception):
     known.  ``str(error)`` never contains a password.
     """
 
-    def __init__(self, message: str, kind: str = 'protocol', host: str | None = None, code: int | None = None):
+    def __init__(self, message: str, kind: str = 'protocol', host: str | None = None, code: int | None = None,
+                 advice: str | None = None):
         if kind not in ERROR_KINDS:
             raise ValueError(f'unknown RemoteError kind {kind!r}')
         self.kind = kind
         self.host = host
         self.code = code
+        # What to do about it; None: the caller's advice for the kind; '': the message already says it.
+        self.advice = advice
+        self.transient = False
         super().__init__(' '.join(str(message).split()))
 
 
@@ -56,6 +61,7 @@ class RemoteHost(abc.ABC):
     """
 
     transport = 'abstract'
+    retried = 0          # operations sent again after a transient failure (transports that retry count them)
 
     def __enter__(self):
         return self

@@ -96,27 +96,22 @@ class WinRMHost(RemoteHost):
     def __init__(self, host: str, port: int | None = None, scheme: str | None = None, username: str | None = None,
                  password: str | None = None, transport: str = 'ntlm', server_cert_validation: str = 'validate',
                  ca_trust_path: str | None = None, path: str = '/wsman', read_timeout: int = 30, operation_timeout: int = 20,
-                 message_encryption: str = 'auto', **extra):
+                 message_encryption: str = 'auto', retries: int = 0, retry_delay: float = 1.0, task_timeout: float = 0, **extra):
         if not host or not str(host).strip():
             raise RemoteError('no host address: set ansible_host', 'unsupported')
         self.host = host = str(host).strip()
         if Protocol is None:
             raise RemoteError(PYWINRM_MISSING, 'unsupported', host=host)
-        scheme, port = self._scheme_port(scheme, port)
+        scheme = str(scheme or ('http' if port == 5985 else 'https')).lower()
+        port = int(port) if port is not None else (5985 if scheme == 'http' else 5986)
         transport = str(transport or 'ntlm').lower()
+        # Settings from an inventory are checked once, in _connection.resolve_settings; these guard direct callers.
         if scheme == 'http' and transport in _CLEAR_TEXT_AUTH:
             raise self._bad(f'refusing {transport} authentication over plain http: the password would cross the network in clear text; '
                             'use ansible_winrm_scheme=https or ansible_winrm_transport=ntlm')
-        if server_cert_validation not in ('validate', 'ignore'):
-            raise self._bad(f'ansible_winrm_server_cert_validation must be validate or ignore, got {server_cert_validation!r}')
         if message_encryption not in ('auto', 'always', 'never'):
             raise self._bad(f'ansible_winrm_message_encryption must be auto, always or never, got {message_encryption!r}')
-        try:
-            read_timeout, operation_timeout = int(read_timeout), int(operation_timeout)
-        except (TypeError, ValueError):
-            raise self._bad(f'read and operation timeouts must be whole seconds, got {read_timeout!r} and {operation_timeout!r}') from None
-        if not 0 < operation_timeout < read_timeout:
-            raise self._bad(f'operation timeout ({operation_timeout}s) must be positive and lower than the read timeout ({read_timeout}s)')
+        read_timeout, operation_timeout = int(read_timeout), int(operation_timeout)
         address = f'[{host}]' if ':' in host and not host.startswith('[') else host
         self.endpoint = f'{scheme}://{address}:{port}/{str(path or "/wsman").lstrip("/")}'
         kwargs = {name: value for name, value in extra.items() if name in _protocol_arguments() and value is not None}
@@ -131,7 +126,7 @@ class WinRMHost(RemoteHost):
         except Exception as exc:
             message = str(exc).replace(password, '********') if password else str(exc)
             raise self._bad(f'cannot set up WinRM to {self.endpoint}: {message}') from None
-        self.client = WSManClient(protocol, host=host)
+        self.client = WSManClient(protocol, host=host, retries=retries, retry_delay=retry_delay, task_timeout=task_timeout)
         self._listings: dict[str, list[tuple[str, int]] | None] = {}      # _key_id(key) -> EnumValues answer
         self._values: dict[tuple[str, str], RegValue] = {}                 # (_key_id(key), lower-case name) -> value read
 
@@ -164,28 +159,15 @@ class WinRMHost(RemoteHost):
     def _bad(self, message: str) -> RemoteError:
         return RemoteError(message, 'unsupported', host=self.host)
 
-    def _scheme_port(self, scheme, port) -> tuple[str, int]:
-        """ansible's rule: scheme http when the port is 5985, else https; port 5985/5986 by scheme."""
-        if port is not None:
-            try:
-                port = int(port)
-            except (TypeError, ValueError):
-                raise self._bad(f'ansible_port must be a number, got {port!r}') from None
-            if not 0 < port < 65536:
-                raise self._bad(f'ansible_port must be from 1 to 65535, got {port}')
-        if scheme is None:
-            scheme = 'http' if port == 5985 else 'https'
-        scheme = str(scheme).lower()
-        if scheme not in ('http', 'https'):
-            raise self._bad(f'ansible_winrm_scheme must be http or https, got {scheme!r}')
-        if port is None:
-            port = 5985 if scheme == 'http' else 5986
-        return scheme, port
-
     @property
     def requests(self) -> int:
         """WS-Man requests sent so far (authentication round trips not counted)."""
         return self.client.requests
+
+    @property
+    def retried(self) -> int:
+        """Operations sent again after a transient failure."""
+        return self.client.retried
 
     # -- registry -------------------------------------------------------
 
@@ -196,7 +178,8 @@ class WinRMHost(RemoteHost):
         if name is not None:
             inputs['sValueName'] = name
         inputs.update(params)
-        result = self.client.invoke(STDREGPROV, method, inputs, arrays=arrays)
+        # Every StdRegProv method used here is safe to repeat: reads, and setters that store the same data again.
+        result = self.client.invoke(STDREGPROV, method, inputs, arrays=arrays, idempotent=True)
         return result['ReturnValue'], result
 
     def _reg_failure(self, method: str, key: str, name: str | None, code: int) -> RemoteError:

@@ -13,7 +13,9 @@ pretty-printing do not matter.  Every failure leaves as :class:`RemoteError`.
 from __future__ import annotations
 
 import dataclasses
+import http.client
 import re
+import time
 import xml.etree.ElementTree as ET
 
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
@@ -40,9 +42,14 @@ WQL_DIALECT = 'http://schemas.microsoft.com/wbem/wsman/1/WQL'
 E_ACCESS_DENIED = (2147942405, 2147749891)        # 0x80070005 E_ACCESSDENIED, 0x80041003 WBEM_E_ACCESS_DENIED
 E_TIMED_OUT = 2150858793                          # 0x80338029 ERROR_WSMAN_OPERATION_TIMEDOUT
 E_RESOURCE_NOT_FOUND = 2150858752                 # 0x80338000 the resource URI and selectors name nothing
+# Faults a busy server gives that a repeat may not get (MS-WSMV quota faults; captures
+# txwinrm__fault_InternalError_max_concurrent_operations.xml and winrm-rb__fault_QuotaLimit_MSFT_WmiError.xml).
+E_TRANSIENT = (2150859174, 2150859173)            # 0x803381A6 max concurrent operations, 0x803381A5 max shells
+TRANSIENT_HTTP = (500, 502, 503)                  # HTTP errors without a SOAP fault (HTTP.sys, a proxy, an overloaded IIS)
 E_NO_CLASS = (2147749902, 2147749904)             # 0x8004100E WBEM_E_INVALID_NAMESPACE, 0x80041010 WBEM_E_INVALID_CLASS
 _NO_CLASS_TEXT = re.compile(r'invalid (class|namespace)|class does not exist|namespace does not exist', re.IGNORECASE)
 
+MAX_RETRY_DELAY = 10.0     # seconds: the doubling delay between repeats stops growing there
 MAX_PULLS = 10000          # a server that never says EndOfSequence is a protocol error, not a hang
 _MESSAGE_LIMIT = 300
 _NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
@@ -283,12 +290,43 @@ class WSManClient:
     SOAP fault or an answer it does not understand.
     """
 
-    def __init__(self, protocol, host: str | None = None):
+    def __init__(self, protocol, host: str | None = None, retries: int = 0, retry_delay: float = 1.0, task_timeout: float = 0,
+                 sleep=time.sleep, clock=time.monotonic):
         if xmltodict is None:
             raise RemoteError(PYWINRM_MISSING, 'unsupported', host=host)
         self.protocol = protocol
         self.host = host
         self.requests = 0
+        self.retries = retries
+        self.retry_delay = retry_delay
+        self.retried = 0             # operations sent again after a transient failure
+        self.answered = False        # the server has answered at least once (for the https-to-http-port hint)
+        self.task_timeout = task_timeout
+        self._sleep, self._clock = sleep, clock
+        self.deadline = clock() + task_timeout if task_timeout else None
+
+    def _retrying(self, operation: Operation, call, safe: bool = True):
+        """Run ``call()``; repeat it after a transient failure (HTTP 500, a busy server, a lost connection) while
+        ``safe`` (a read, or a write that sets the same data again) with a doubling delay, at most ``retries`` times."""
+        attempt = 0
+        while True:
+            try:
+                return call()
+            except RemoteError as exc:
+                if not (safe and getattr(exc, 'transient', False)) or attempt >= self.retries:
+                    if getattr(exc, 'transient', False) and attempt:
+                        raise self._error(f'{exc} (still failing after {attempt} retries; raise retries or retry_delay, '
+                                          'or check the server\'s load)', exc.kind, exc.code, transient=True) from None
+                    raise
+                delay = min(MAX_RETRY_DELAY, self.retry_delay * (2 ** attempt)) if self.retry_delay else 0
+                if self.deadline is not None and self._clock() + delay >= self.deadline:
+                    raise
+                attempt += 1
+                self.retried += 1
+                self._sleep(delay)
+                transport = getattr(self.protocol, 'transport', None)
+                if getattr(exc, 'reconnect', False) and transport is not None:
+                    transport.close_session()   # a new connection needs a new login (HTTP.sys authenticates per connection)
 
     @property
     def endpoint(self) -> str:
@@ -301,7 +339,7 @@ class WSManClient:
         lists for repeated elements, datetimes unwrapped).  A missing instance raises
         RemoteError(kind='not_found'); a missing class kind='protocol'."""
         operation = Operation('Get', resource_uri, tuple((selectors or {}).items()))
-        body = self._call(operation, ACTION_GET, {})
+        body = self._retrying(operation, lambda: self._call(operation, ACTION_GET, {}))
         instance = next(iter(body), None)
         if instance is None:
             raise self._error(f'empty answer to {operation}')
@@ -314,6 +352,10 @@ class WSManClient:
         instances or ``w:XmlFragment``s (a WQL naming properties); both become dicts as in :meth:`get`.
         """
         operation = Operation('Enumerate', resource_uri, query=wql or '')
+        # The whole enumeration is repeated after a transient failure: a context may not survive it.
+        return self._retrying(operation, lambda: self._enumerate(operation, resource_uri, wql, max_elements))
+
+    def _enumerate(self, operation: Operation, resource_uri: str, wql: str | None, max_elements: int) -> list[dict]:
         request = {'@xmlns:n': NS_ENUMERATION, '@xmlns:w': NS_WSMAN, 'w:OptimizeEnumeration': None, 'w:MaxElements': str(int(max_elements))}
         if wql:
             request['w:Filter'] = {'@Dialect': WQL_DIALECT, '#text': self._encode(wql)}
@@ -331,20 +373,24 @@ class WSManClient:
             context = new_context or context
         return items
 
-    def invoke(self, resource_uri: str, method: str, params: dict | None = None, selectors: dict | None = None, arrays=()) -> dict:
+    def invoke(self, resource_uri: str, method: str, params: dict | None = None, selectors: dict | None = None, arrays=(),
+               idempotent: bool = False) -> dict:
         """Invoke a WMI method; return its output parameters.
 
         Inputs: str as is, int as decimal, bool as 'true'/'false', list/tuple as repeated
         elements, None as xsi:nil; parameters go in the order given.  Outputs are str (None for
         nil), ``ReturnValue`` is an int, and every name in ``arrays`` is a list ([] when null).
         A static method (StdRegProv) has no ``selectors``; an instance method names its instance.
+        ``idempotent`` says that sending the call twice does no harm (a read, or a set of the same data): only
+        then is it repeated after a transient failure.
         """
         _check_name('method', method)
         operation = Operation('Invoke', resource_uri, tuple((selectors or {}).items()), method=method)
         request = {'@xmlns:p': resource_uri, '@xmlns:xsi': NS_XSI}
         for name, value in (params or {}).items():
             request['p:' + _check_name('parameter', name)] = self._encode(value)
-        body = self._call(operation, f'{resource_uri}/{method}', {f'p:{method}_INPUT': request})
+        body = self._retrying(operation, lambda: self._call(operation, f'{resource_uri}/{method}', {f'p:{method}_INPUT': request}),
+                              safe=idempotent)
         output = next((child for child in body if _local(child.tag).lower() == f'{method}_OUTPUT'.lower()), None)
         if output is None:
             found = ', '.join(_local(child.tag) for child in body) or 'an empty body'
@@ -360,11 +406,14 @@ class WSManClient:
 
     # -- plumbing -------------------------------------------------------
 
-    def _error(self, message: str, kind: str = 'protocol', code: int | None = None) -> RemoteError:
+    def _error(self, message: str, kind: str = 'protocol', code: int | None = None, transient: bool = False,
+               advice: str | None = None) -> RemoteError:
         password = getattr(self.protocol, 'password', None)
         if password:
             message = message.replace(password, '********')
-        return RemoteError(message, kind, host=self.host, code=code)
+        error = RemoteError(message, kind, host=self.host, code=code, advice=advice)
+        error.transient = transient
+        return error
 
     def _encode(self, value):
         try:
@@ -380,16 +429,21 @@ class WSManClient:
                 'w:Selector': [{'@Name': _check_name('selector', name), '#text': self._encode(str(value))} for name, value in operation.selectors],
             }
         envelope['env:Body'] = body
-        return xmltodict.unparse({'env:Envelope': envelope})
+        # XML parsers turn a literal CR (and CR LF) in character data into LF (XML 1.0 section 2.11), so a CR must
+        # travel as the character reference &#13;. xmltodict's XMLGenerator escapes CR in attributes (quoteattr) but
+        # not in text, so every CR left in the document is one in character data: replace them all.
+        return xmltodict.unparse({'env:Envelope': envelope}).replace('\r', '&#13;')
 
     def _call(self, operation: Operation, action: str, body: dict) -> ET.Element:
         """Send one envelope; return the response's SOAP Body element."""
         message = self._envelope(action, operation, body)
+        self._check_deadline(operation)
         self.requests += 1
         try:
             raw = self.protocol.send_message(message)
         except Exception as exc:
             raise self._from_exception(exc, operation) from None
+        self.answered = True
         try:
             root = ET.fromstring(raw)
         except ET.ParseError as exc:
@@ -401,6 +455,21 @@ class WSManClient:
         if fault is not None:
             raise self._fault(Fault.from_element(fault), operation)
         return body_element
+
+    def _check_deadline(self, operation: Operation) -> None:
+        """Fail once the task's deadline has passed; otherwise let no request wait beyond it."""
+        if self.deadline is None:
+            return
+        left = self.deadline - self._clock()
+        if left <= 0:
+            raise self._error(f'task_timeout of {self.task_timeout:g}s reached before {operation} '
+                              f'({self.requests} requests sent); raise task_timeout, or check why the server is slow', 'timeout',
+                              advice='')
+        transport = getattr(self.protocol, 'transport', None)
+        if getattr(transport, 'read_timeout_sec', None):
+            if not hasattr(self, '_read_timeout'):
+                self._read_timeout = transport.read_timeout_sec     # pylint: disable=attribute-defined-outside-init
+            transport.read_timeout_sec = max(1, min(self._read_timeout, int(left + 0.999)))
 
     def _page(self, operation: Operation, body: ET.Element, expected: str) -> tuple[list, str, bool]:
         response = next((child for child in body if _local(child.tag) == expected), None)
@@ -419,14 +488,16 @@ class WSManClient:
 
     def _fault(self, fault: Fault, operation: Operation) -> RemoteError:
         error = fault_error(fault, operation, getattr(self.protocol, 'username', None))
-        return self._error(str(error), error.kind, error.code)
+        # InternalError also carries provider failures (WMI access denied, ...): only the quota codes make it transient.
+        transient = error.kind == 'protocol' and (fault.subcode == 'QuotaLimit' or any(code in E_TRANSIENT for code in fault.codes))
+        return self._error(str(error), 'transient' if transient else error.kind, error.code, transient=transient)
 
     def _from_exception(self, exc: Exception, operation: Operation) -> RemoteError:
         """Map what pywinrm/requests raise to a one-line RemoteError."""
         user = getattr(self.protocol, 'username', None)
         endpoint = self.endpoint
         if isinstance(exc, RemoteError):
-            return self._error(str(exc), exc.kind, exc.code)
+            return self._error(str(exc), exc.kind, exc.code, transient=getattr(exc, 'transient', False), advice=exc.advice)
         if isinstance(exc, winrm_exc.WSManFaultError):
             fault = Fault.from_text(exc.response) or Fault(
                 code=exc.fault_code or '', subcode=(exc.fault_subcode or '').rpartition(':')[2], reason=_one_line(exc.reason),
@@ -437,21 +508,74 @@ class WSManClient:
             return self._error(f'{operation} timed out on the host (WS-Management OperationTimeout of {timeout}s)', 'timeout', E_TIMED_OUT)
         if isinstance(exc, winrm_exc.AuthenticationError):
             if 'requires a' in str(exc):
-                return self._error(f'no credentials for {endpoint}: {exc}; set ansible_user and ansible_password', 'auth')
-            return self._error(f'login refused for user {user!r} at {endpoint}: check ansible_user/ansible_password', 'auth')
+                return self._error(f'no credentials for {endpoint}: {exc}', 'auth')
+            return self._error(f'login refused for user {user!r} at {endpoint}', 'auth')
         if isinstance(exc, winrm_exc.WinRMTransportError):
+            if exc.code in TRANSIENT_HTTP:
+                return self._error(f'{endpoint} answered HTTP {exc.code} to {operation} without a WS-Management fault', 'transient',
+                                   exc.code, transient=True)
             if exc.code == 403:
                 return self._error(f'{endpoint} answered HTTP 403 Forbidden to {operation} for user {user!r}', 'access_denied', 403)
             hint = ': check ansible_port and ansible_winrm_path' if exc.code == 404 else ''
             return self._error(f'{endpoint} answered HTTP {exc.code} to {operation}{hint}', 'protocol', exc.code)
         if isinstance(exc, requests.exceptions.ReadTimeout):
-            timeout = getattr(self.protocol, 'read_timeout_sec', '?')
-            return self._error(f'no answer from {endpoint} to {operation} within {timeout}s (read timeout)', 'timeout')
+            timeout = getattr(getattr(self.protocol, 'transport', None), 'read_timeout_sec', None) or \
+                getattr(self.protocol, 'read_timeout_sec', '?')
+            hint = ''
+            if endpoint.startswith('https:') and not self.answered:
+                hint = ('; nothing ever answered on this https connection: if this port serves plain http '
+                        '(5985 is WinRM\'s http port), set ansible_winrm_scheme: http or use the https port (5986)')
+            return self._error(f'no answer from {endpoint} to {operation} within {timeout}s (read timeout){hint}', 'timeout')
         if isinstance(exc, requests.exceptions.SSLError):
-            return self._error(f'TLS handshake with {endpoint} failed: {_exception_reason(exc)} '
-                               '(set ansible_winrm_ca_trust_path to the CA file, or ansible_winrm_server_cert_validation=ignore)', 'unreachable')
+            reason = _exception_reason(exc)
+            return self._error(f'TLS handshake with {endpoint} failed: {reason}; {tls_advice(reason)}', 'unreachable', advice='')
         if isinstance(exc, requests.exceptions.ConnectionError):
+            if _connection_lost(exc):
+                error = self._error(f'the connection to {endpoint} was lost during {operation} ({_exception_reason(exc)})', 'transient',
+                                    transient=True)
+                error.reconnect = True
+                return error
             return self._error(f'cannot connect to {endpoint}: {_exception_reason(exc)}', 'unreachable')
         if isinstance(exc, (requests.exceptions.RequestException, winrm_exc.WinRMError)):
             return self._error(f'{operation} failed at {endpoint}: {_one_line(str(exc))}')
         return self._error(f'{operation} failed at {endpoint}: {type(exc).__name__}: {_one_line(str(exc))}')
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """An established connection that broke (reset, closed without an answer), as opposed to one never made."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError, http.client.RemoteDisconnected)):
+            return True
+        if isinstance(exc, ConnectionRefusedError):
+            return False
+        inner = getattr(exc, 'reason', None)
+        if not isinstance(inner, BaseException):
+            inner = next((arg for arg in getattr(exc, 'args', ()) if isinstance(arg, BaseException)), None)
+        exc = inner or exc.__context__
+    return False
+
+
+# TLS failure -> what to do (OpenSSL's reason texts as Python's ssl module reports them).
+_TLS_ADVICE = (
+    (re.compile(r'wrong version number|record layer failure|http request|packet length too long', re.I),
+     'the port does not speak TLS: if it is WinRM\'s http port (5985), set ansible_winrm_scheme: http, or use the https port (5986)'),
+    (re.compile(r"hostname mismatch|doesn't match|not valid for", re.I),
+     'the certificate names another host: connect by a name the certificate holds (ansible_host), or fix the certificate'),
+    (re.compile(r'certificate has expired|not yet valid', re.I),
+     'the server\'s certificate is outside its validity period: renew it, or check the clocks'),
+    (re.compile(r'unsupported protocol|protocol version|no protocols available|sslv3 alert handshake failure|no shared cipher', re.I),
+     'the server and this controller share no TLS version or cipher: enable TLS 1.2 on the server, or use http with ntlm'),
+    (re.compile(r'self.signed|unable to get local issuer|unknown ca|certificate verify failed', re.I),
+     'set ansible_winrm_ca_trust_path to the CA file that signed the server\'s certificate, '
+     'or ansible_winrm_server_cert_validation: ignore'),
+)
+
+
+def tls_advice(reason: str) -> str:
+    """What to do about a TLS handshake failure, chosen by its reason."""
+    for pattern, advice in _TLS_ADVICE:
+        if pattern.search(reason):
+            return advice
+    return 'check the server\'s certificate and TLS settings'

@@ -163,3 +163,17 @@ def test_a_backup_that_cannot_be_written_stops_the_change(tmp_path):
     assert result['failed'] and result['error_kind'] == 'backup_failed' and result['changed'] is False
     assert result['msg'].startswith('the backup could not be written, so nothing was changed:')
     assert server.value(PARAMETERS_PRIVATE, NAME) is None
+
+
+def test_an_exchange55_owa_url_error_names_the_host_variable():
+    global HOST_VARS  # pylint: disable=global-statement
+    saved = HOST_VARS
+    HOST_VARS = dict(saved, exchange55_owa_url='ftp://exsrv01/exchange/')
+    try:
+        result, _opened = run_action(server_info, fake_server('compliant'), {'owa_ssl_required': 'auto'})
+    finally:
+        HOST_VARS = saved
+    assert result['error_kind'] == 'invalid_option' and result['msg'].startswith('exchange55_owa_url ')
+    result, _opened = run_action(server_info, fake_server('compliant'), {'owa_ssl_required': 'auto', 'owa_url': 'ftp://x/'})
+    assert result['msg'].startswith('owa_url ')
+

@@ -95,3 +95,106 @@ def test_smb_signing_comes_from_the_host_variable(value, expected):
 def test_smb_signing_rejects_garbage():
     with pytest.raises(ValueError, match='exchange55_smb_require_signing must be true or false'):
         resolve({'exchange55_transport': 'smb', 'exchange55_smb_require_signing': 'sometimes'})
+
+
+# ---------------------------------------------------------------- one check per setting, naming what the user set
+
+@pytest.mark.parametrize('transport', ['winrm', 'smb'])
+@pytest.mark.parametrize('options, host_vars, name', [
+    ({}, {'ansible_user': 'EXCHLAB\\'}, 'ansible_user'),
+    ({}, {'ansible_user': ' '}, 'ansible_user'),
+    ({}, {'ansible_user': '@'}, 'ansible_user'),
+    ({}, {'ansible_user': '\\admin'}, 'ansible_user'),
+    ({}, {'ansible_user': 'admin@'}, 'ansible_user'),
+    ({}, {'ansible_user': 'A\\B\\c'}, 'ansible_user'),
+    ({}, {'ansible_user': 'adm\tin'}, 'ansible_user'),
+    ({}, {'ansible_winrm_user': 'EXCHLAB\\'}, 'ansible_winrm_user'),
+    ({'remote_user': '@'}, {'ansible_user': 'fine'}, 'remote_user'),
+    ({}, {'ansible_host': ' '}, 'ansible_host'),
+    ({}, {'ansible_host': 'exsrv 01'}, 'ansible_host'),
+    ({}, {'ansible_host': 'http://exsrv01'}, 'ansible_host'),
+    ({'remote_host': ' '}, {}, 'remote_host'),
+    ({'connect_timeout': 0}, {}, 'connect_timeout'),
+    ({'connect_timeout': -5}, {}, 'connect_timeout'),
+    ({'connect_timeout': 'soon'}, {}, 'connect_timeout'),
+    ({'retries': 11}, {}, 'retries'),
+    ({'retry_delay': -1}, {}, 'retry_delay'),
+    ({'task_timeout': -1}, {}, 'task_timeout'),
+])
+def test_each_bad_setting_is_one_line_naming_what_was_set(transport, options, host_vars, name):
+    with pytest.raises(ValueError) as raised:
+        resolve(dict(host_vars, exchange55_transport=transport), **options)
+    message = str(raised.value)
+    assert message.startswith(name + ' ') and '\n' not in message
+
+
+@pytest.mark.parametrize('options, host_vars, name, text', [
+    ({}, {'ansible_port': 70000}, 'ansible_port', 'port number from 1 to 65535, not 70000'),
+    ({}, {'ansible_winrm_port': 70000}, 'ansible_winrm_port', 'not 70000'),
+    ({'port': 70000}, {'ansible_port': 5985}, 'port', 'not 70000'),
+    ({}, {'ansible_port': 'abc'}, 'ansible_port', "not 'abc'"),
+    ({}, {'ansible_winrm_scheme': 'gopher'}, 'ansible_winrm_scheme', "http or https, not 'gopher'"),
+    ({'scheme': 'gopher'}, {}, 'scheme', 'gopher'),
+    ({}, {'ansible_winrm_transport': 'telnet'}, 'ansible_winrm_transport', 'telnet'),
+    ({}, {'ansible_winrm_server_cert_validation': 'no'}, 'ansible_winrm_server_cert_validation', 'validate or ignore'),
+    ({'connect_timeout': 100000}, {}, 'connect_timeout', 'whole number of seconds from 1 to 3600, not 100000'),
+])
+def test_winrm_settings_name_the_variable_or_option_set(options, host_vars, name, text):
+    with pytest.raises(ValueError) as raised:
+        resolve(host_vars, **options)
+    assert str(raised.value).startswith(name + ' ') and text in str(raised.value)
+    assert 'port number' not in str(raised.value) or 'port' in name
+
+
+@pytest.mark.parametrize('host_vars, options, name', [
+    ({'exchange55_smb_port': 0}, {}, 'exchange55_smb_port'),
+    ({'exchange55_smb_port': 70000}, {}, 'exchange55_smb_port'),
+    ({'exchange55_smb_port': 'x'}, {}, 'exchange55_smb_port'),
+    ({}, {'smb_port': 0}, 'smb_port'),
+])
+def test_smb_port_zero_is_an_error_not_445(host_vars, options, name):
+    with pytest.raises(ValueError) as raised:
+        resolve(dict(host_vars, exchange55_transport='smb'), **options)
+    assert str(raised.value).startswith(name + ' must be a port number from 1 to 65535')
+
+
+@pytest.mark.parametrize('user', ['admin', 'EXCHLAB\\admin', 'admin@exchlab.local', '.\\Administrator', 'John Smith', 'Größe'])
+def test_ordinary_account_names_are_accepted(user):
+    assert resolve({'ansible_user': user}).user == user
+    assert resolve({'ansible_user': user, 'exchange55_transport': 'smb'}).user == user
+
+
+@pytest.mark.parametrize('host', ['10.0.0.5', 'exsrv01', 'exsrv01.corp.example', '::1', '[fe80::1]', 'under_score'])
+def test_ordinary_host_addresses_are_accepted(host):
+    assert resolve({'ansible_host': host}).host == host
+
+
+def test_an_odd_inventory_name_without_ansible_host_says_to_set_it():
+    with pytest.raises(ValueError, match="the inventory hostname 'norm 07' is not a host name or IP address: set ansible_host"):
+        resolve_settings(dict(OPTIONS), {}, 'norm 07')
+    assert resolve_settings(dict(OPTIONS), {'ansible_host': '10.0.0.7'}, 'norm 07').host == '10.0.0.7'
+
+
+@pytest.mark.parametrize('timeout', [1, 2, 3, 30, 3600])
+def test_every_allowed_timeout_makes_a_usable_winrm_host(timeout):
+    settings = resolve({'ansible_user': 'u', 'ansible_password': 'p', 'ansible_port': 5985}, connect_timeout=timeout)
+    assert settings.timeout == timeout
+    assert 0 < settings.operation_timeout < settings.read_timeout     # what pywinrm requires
+    host = open_remote_host(settings)
+    assert host.client.protocol.read_timeout_sec == settings.read_timeout
+
+
+def test_basic_auth_with_a_password_outside_latin1_says_what_to_do():
+    with pytest.raises(ValueError) as raised:
+        resolve({'ansible_winrm_transport': 'basic', 'ansible_password': 'пароль', 'ansible_port': 5986})
+    assert 'Latin-1' in str(raised.value) and 'ntlm' in str(raised.value) and 'пароль' not in str(raised.value)
+    assert resolve({'ansible_winrm_transport': 'ntlm', 'ansible_password': 'пароль'}).password == 'пароль'
+    assert resolve({'ansible_winrm_transport': 'basic', 'ansible_password': 'Passwört', 'ansible_port': 5986}).password == 'Passwört'
+
+
+def test_retry_settings_reach_the_winrm_client():
+    settings = resolve({'ansible_user': 'u', 'ansible_password': 'p'}, retries=5, retry_delay=0.25, task_timeout=60)
+    client = open_remote_host(settings).client
+    assert (client.retries, client.retry_delay, client.task_timeout) == (5, 0.25, 60)
+    assert client.deadline is not None
+    assert open_remote_host(resolve({'ansible_user': 'u', 'ansible_password': 'p'})).client.deadline is None
