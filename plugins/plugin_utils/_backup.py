@@ -17,16 +17,90 @@ import os
 import re
 import tempfile
 
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue, export_regedit4
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import (
+    REGEDIT4_ENCODING,
+    REGEDIT5_ENCODING,
+    RegValue,
+    export_reg_file,
+    is_regedit5,
+)
 
 RECORD_FORMAT = 'legacy_exchange.exchange55/q294406-backup/1'
 DEFAULT_BACKUP_DIR = '~/.ansible/exchange55-backups'
+_PLAIN = frozenset('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.')
+
+
+def resolve_path(path: str | None, default: str | None = None) -> str:
+    """A controller path as every part of the collection reads it: ``~`` expanded, and a relative path taken
+    from the directory ansible-playbook was started in (the controller's working directory, which Ansible
+    does not change; the action plugins and the lookups run there).  Used for backup_dir, restore_from and
+    the report directory, so an apply, its rollback and its report agree on where things are."""
+    path = path if path not in (None, '') else default
+    if path is None:
+        raise ValueError('no path given')
+    return os.path.abspath(os.path.expanduser(str(path)))
+
+
+def host_directory_name(inventory_hostname: str) -> str:
+    """The directory of a host's backups: its inventory name with every byte outside ``[A-Za-z0-9_.-]``
+    (and a leading dot) written as ``%XX`` of its UTF-8 form.  One name, one directory: two different
+    inventory names never share a directory, and the name can be read back (``%`` itself is ``%25``)."""
+    out = []
+    for index, char in enumerate(str(inventory_hostname)):
+        if char in _PLAIN and not (index == 0 and char == '.'):
+            out.append(char)
+        else:
+            out.extend(f'%{byte:02X}' for byte in char.encode('utf-8', 'surrogatepass'))
+    return ''.join(out) or '%00'
+
+
+def host_backup_dir(backup_dir: str | None, inventory_hostname: str) -> str:
+    return os.path.join(resolve_path(backup_dir, DEFAULT_BACKUP_DIR), host_directory_name(inventory_hostname))
+
+
+def find_records(backup_dir: str | None, inventory_hostname: str) -> list[str]:
+    """This host's backup records, oldest first (the names hold the UTC time).
+
+    Records of the directory the host maps to, and of the directory that versions before 1.1 used (every
+    run of odd characters replaced by one ``_``, which two hosts could share), each kept only when the
+    record names this very host.
+    """
+    root = resolve_path(backup_dir, DEFAULT_BACKUP_DIR)
+    found = {}
+    for directory in dict.fromkeys((host_directory_name(inventory_hostname), _safe_name(inventory_hostname))):
+        folder = os.path.join(root, directory)
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith('.json') and not name.startswith('.'):
+                path = os.path.join(folder, name)
+                if _record_host(path) == inventory_hostname:
+                    found.setdefault(name, path)
+    return [found[name] for name in sorted(found)]
+
+
+def _record_host(path: str):
+    try:
+        with open(path, encoding='utf-8') as handle:
+            record = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return record.get('inventory_hostname') if isinstance(record, dict) and record.get('format') == RECORD_FORMAT else None
 
 
 def write_backup(backup_dir: str | None, inventory_hostname: str, *, remote_host: str, transport: str, key: str,
-                 values: dict, value_name: str, prior: RegValue | None, planned: RegValue | None) -> tuple[str, str]:
-    """Write ``<dir>/<host>/<leaf>.<UTC time>.reg`` and ``.json``; return both paths."""
-    directory = os.path.join(os.path.expanduser(backup_dir or DEFAULT_BACKUP_DIR), _safe_name(inventory_hostname))
+                 values: dict, value_name: str, prior: RegValue | None, planned: RegValue | None,
+                 encoding: str = REGEDIT4_ENCODING, notes: dict | None = None) -> tuple[str, str]:
+    """Write ``<dir>/<host>/<leaf>.<UTC time>.reg`` and ``.json``; return both paths.
+
+    The .reg file is REGEDIT4 in ``encoding`` (the server's ANSI code page) or, for ``utf-16``, a
+    Version 5.00 file; it is built before anything is written, so an unencodable key fails with nothing on disk.
+    ``notes`` go into the record as they are (e.g. which values the server returned expanded).
+    """
+    reg_data = backup_reg_bytes(key, values, encoding)
+    directory = host_backup_dir(backup_dir, inventory_hostname)
     os.makedirs(directory, mode=0o700, exist_ok=True)
     now = datetime.datetime.now(datetime.timezone.utc)
     stem = os.path.join(directory, f'{_safe_name(key.rsplit(chr(92), 1)[-1])}.{now.strftime("%Y%m%dT%H%M%S.%fZ")}')
@@ -42,17 +116,30 @@ def write_backup(backup_dir: str | None, inventory_hostname: str, *, remote_host
         'prior': None if prior is None else prior.to_record(),
         'planned': None if planned is None else planned.to_record(),
         'reg_file': os.path.basename(reg_path),
+        'reg_encoding': REGEDIT5_ENCODING if is_regedit5(encoding) else encoding,
     }
-    # cp1252 is what REGEDIT4 files are read as on the server.
-    atomic_write(reg_path, export_regedit4(key, values).encode('cp1252'))
+    record.update(notes or {})
+    atomic_write(reg_path, reg_data)
     atomic_write(record_path, (json.dumps(record, indent=2, sort_keys=True) + '\n').encode('utf-8'))
     return reg_path, record_path
+
+
+def backup_reg_bytes(key: str, values: dict, encoding: str = REGEDIT4_ENCODING) -> bytes:
+    """The .reg file's bytes, or a one-line ValueError that names both ways out."""
+    try:
+        return export_reg_file(key, values, encoding)
+    except ValueError as exc:
+        if 'is not in the ANSI code page' not in str(exc):
+            raise
+        raise ValueError(f'{exc}; set backup_encoding to the server\'s ANSI code page (e.g. cp1251 or cp932), '
+                         f'or to {REGEDIT5_ENCODING} for a Windows 2000 server (a "Windows Registry Editor Version 5.00" '
+                         'file, which its regedit imports; NT 4.0\'s cannot)') from None
 
 
 def load_record(path: str, inventory_hostname: str, key: str, value_name: str) -> tuple[RegValue | None, dict]:
     """Read a record for ``restore_from``; raise ValueError (one line) unless it is this host's record of this value."""
     try:
-        with open(os.path.expanduser(path), encoding='utf-8') as handle:
+        with open(resolve_path(path), encoding='utf-8') as handle:
             record = json.load(handle)
     except OSError as exc:
         raise ValueError(f'cannot read the backup record {path}: {exc.strerror}') from None

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import codecs
+
 import dataclasses
 import re
 import typing
@@ -196,26 +198,47 @@ def _fold(name: str) -> str:
     return ''.join(upper if len(upper := char.upper()) == 1 else char for char in name)
 
 
-def _ansi(text: str, what: str) -> bytes:
-    """Encode text in the REGEDIT4 code page; a character it lacks raises a one-line ValueError."""
+REGEDIT5_ENCODING = 'utf-16'
+"""``backup_encoding`` for a ``Windows Registry Editor Version 5.00`` file: UTF-16LE with a byte order mark.
+
+Windows 2000's regedit reads and writes it (KB 310516: "Windows Registry Editor Version 5.00" for Windows
+2000, XP and 2003, "REGEDIT4" for Windows 95/98/NT 4.0). Microsoft's regedit source
+(``tongzx/nt5src`` ``Source/XPSP1/NT/base/fs/utils/regedit/regporte.c``, the comment on the NT 5 format)
+says that a Unicode regedit writes REG_EXPAND_SZ and REG_MULTI_SZ in hex form as UTF-16 ("all those
+interspersed zeroes") and that the new header exists so that NT 4.0's regedit rejects such files; Wine's
+``programs/regedit/regproc.c`` writes the bytes ``ff fe`` and then the header in UTF-16LE.
+"""
+REG_ENCODINGS = (REGEDIT5_ENCODING, 'utf-16le', 'unicode', 'regedit5')
+
+
+def is_regedit5(encoding: str) -> bool:
+    """Whether ``encoding`` (a ``backup_encoding`` value) means a Version 5.00 (UTF-16) file."""
+    return str(encoding).strip().lower().replace('_', '-') in REG_ENCODINGS
+
+
+def _ansi(text: str, what: str, encoding: str = REGEDIT4_ENCODING) -> bytes:
+    """Encode text in the file's code page; a character it lacks raises a one-line ValueError."""
+    if is_regedit5(encoding):
+        return text.encode('utf-16-le', 'surrogatepass')
     try:
-        return text.encode(REGEDIT4_ENCODING)
+        return text.encode(encoding)
     except UnicodeEncodeError as exc:
         char = text[exc.start]
         raise ValueError(f'{what} cannot be written to a REGEDIT4 file: character {char!r} (U+{ord(char):04X}) '
-                         f'is not in the ANSI code page {REGEDIT4_ENCODING}') from None
+                         f'is not in the ANSI code page {encoding}') from None
 
 
 def _escape(text: str) -> str:
     return text.replace('\\', '\\\\').replace('"', '\\"')
 
 
-def _value_bytes(value: RegValue, what: str) -> bytes:
-    """The bytes regedit writes in a value's hex form (strings as NUL-terminated ANSI)."""
+def _value_bytes(value: RegValue, what: str, encoding: str = REGEDIT4_ENCODING) -> bytes:
+    """The bytes regedit writes in a value's hex form (strings NUL-terminated, ANSI in REGEDIT4, UTF-16LE in Version 5)."""
+    nul = b'\0\0' if is_regedit5(encoding) else b'\0'
     if value.type in ('REG_SZ', 'REG_EXPAND_SZ'):
-        return _ansi(value.data, what) + b'\0'
+        return _ansi(value.data, what, encoding) + nul
     if value.type == 'REG_MULTI_SZ':
-        return b''.join(_ansi(item, what) + b'\0' for item in value.data) + b'\0'
+        return b''.join(_ansi(item, what, encoding) + nul for item in value.data) + nul
     if value.type == 'REG_DWORD':
         return value.data.to_bytes(4, 'little')
     if value.type == 'REG_QWORD':
@@ -268,23 +291,23 @@ def _hex_data(line: str, tag: str, raw: bytes) -> str:
     return ''.join(out)
 
 
-def _value_line(name: str, value: RegValue) -> str:
+def _value_line(name: str, value: RegValue, encoding: str = REGEDIT4_ENCODING) -> str:
     what = f'value {name!r}' if name else 'the default value'
     if not isinstance(value, RegValue):
         raise ValueError(f'{what} must be a RegValue, got {type(value).__name__}')
-    _ansi(name, f'the name of {what}')
+    _ansi(name, f'the name of {what}', encoding)
     line = f'"{_escape(name)}"=' if name else '@='
     if value.type == 'REG_DWORD':
         return f'{line}dword:{value.data:08x}'
     if value.type == 'REG_SZ' and not any(char in value.data for char in '\r\n\0'):
-        _ansi(value.data, what)
+        _ansi(value.data, what, encoding)
         return f'{line}"{_escape(value.data)}"'
     # A REG_SZ holding a line break or NUL cannot sit in a quoted one-line string: hex(1) keeps it exactly.
     tag = 'hex:' if value.type == 'REG_BINARY' else f'hex({value.type_code:x}):'
-    return _hex_data(line, tag, _value_bytes(value, what))
+    return _hex_data(line, tag, _value_bytes(value, what, encoding))
 
 
-def export_regedit4(key: str, values: Mapping[str, RegValue]) -> str:
+def export_regedit4(key: str, values: Mapping[str, RegValue], encoding: str = REGEDIT4_ENCODING) -> str:
     """Return the text of a REGEDIT4 .reg file holding one key and all its values.
 
     The text is exactly what NT 4.0's regedit writes: ``REGEDIT4``, a blank line,
@@ -298,7 +321,7 @@ def export_regedit4(key: str, values: Mapping[str, RegValue]) -> str:
     path = long_key_path(key)
     if any(char in path for char in '\r\n\0'):
         raise ValueError(f'registry key {key!r} contains a line break or NUL, which a REGEDIT4 file cannot hold')
-    _ansi(path, f'registry key {key!r}')
+    _ansi(path, f'registry key {key!r}', encoding)
     seen = {}
     for name in values:
         if not isinstance(name, str) or any(char in name for char in '\r\n\0'):
@@ -306,9 +329,23 @@ def export_regedit4(key: str, values: Mapping[str, RegValue]) -> str:
         other = seen.setdefault(_fold(name), name)
         if other != name:
             raise ValueError(f'value names {other!r} and {name!r} differ only in case; the registry holds them as one value')
-    lines = [_REGEDIT4_HEADER, '', f'[{path}]']
-    lines.extend(_value_line(name, values[name]) for name in sorted(values, key=_fold))
+    lines = [_REGEDIT5_HEADER if is_regedit5(encoding) else _REGEDIT4_HEADER, '', f'[{path}]']
+    lines.extend(_value_line(name, values[name], encoding) for name in sorted(values, key=_fold))
     return _CRLF.join(lines) + _CRLF + _CRLF
+
+
+def export_reg_file(key: str, values: Mapping[str, RegValue], encoding: str = REGEDIT4_ENCODING) -> bytes:
+    """The bytes of a .reg file for one key: REGEDIT4 in the ANSI code page ``encoding`` (the server's, e.g.
+    cp1252, cp1251, cp932), or, for :data:`REGEDIT5_ENCODING`, a Version 5.00 file in UTF-16LE with a BOM.
+    A character the code page lacks raises a one-line ValueError; an unknown code page too."""
+    if is_regedit5(encoding):
+        return b'\xff\xfe' + export_regedit4(key, values, encoding).encode('utf-16-le', 'surrogatepass')
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValueError(f'backup_encoding {encoding!r} is not a code page Python knows: use the server\'s ANSI code page '
+                         f'(e.g. cp1252, cp1251, cp932) or {REGEDIT5_ENCODING}') from None
+    return export_regedit4(key, values, encoding).encode(encoding)
 
 
 def _read_quoted(text: str, start: int) -> tuple[str, int]:
