@@ -16,7 +16,7 @@ The JSON document (``schema_version`` 1, described in docs/report.md)::
      totals: {servers, changed, failed}, counts: {<status>: n for every status},
      servers: [{host, status, reasons, changed, failed, error, error_kind, transport,
                 versions: {exchange, newest_build, service_pack, service_pack_build, store_exe},
-                owa_ssl_only, before, after, backup_file, backup_record, restarted}, ...]}
+                owa_ssl_only, before, after, backup_file, backup_record, write_sent, restarted}, ...]}
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 
 from jinja2 import Environment
@@ -46,6 +47,10 @@ LABELS = {'compliant': 'Compliant', 'needs_change': 'Needs change', 'changed': '
 DEFAULT_TITLE = 'KB Q294406 - OWA Url Protocol'
 NO_RESULT = 'no result from the module for this host: it did not run the task (skipped, or removed from the play earlier)'
 SUMMARY_HOSTS = 6
+# What a report shows of one text (a message, a reason, a value's data) at most; the full value is in the backup.
+MAX_SHOWN = 2000
+# What XML 1.0 cannot hold (section 2.2: Char), and lone surrogates, which no UTF encoding can: shown as [U+XXXX].
+_NOT_XML = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 
 
 def build_report(results: dict, mode: str, *, fail_on_blocked: bool = False, title: str | None = None,
@@ -64,7 +69,7 @@ def build_report(results: dict, mode: str, *, fail_on_blocked: bool = False, tit
         'schema': SCHEMA,
         'schema_version': SCHEMA_VERSION,
         'kb': 'Q294406',
-        'title': title or DEFAULT_TITLE,
+        'title': shown(title or DEFAULT_TITLE),
         'mode': mode,
         'generated': generated.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
         'fail_on_blocked': bool(fail_on_blocked),
@@ -82,7 +87,7 @@ def server_entry(host: str, result, fail_on_blocked: bool = False) -> dict:
     exchange, store, owa = (facts.get(name) or {} for name in ('exchange', 'store', 'owa'))
     status = evaluation.get('status') if evaluation.get('status') in STATUSES else ERROR
     changed = bool(result.get('changed'))
-    msg = _one_line(result.get('msg')) if result.get('msg') else None
+    msg = shown(_one_line(result.get('msg'))) if result.get('msg') else None
     has_failed = bool(result.get('failed')) or bool(result.get('error_kind'))
     if not result or result.get('skipped'):
         msg, has_failed = NO_RESULT, True
@@ -92,9 +97,9 @@ def server_entry(host: str, result, fail_on_blocked: bool = False) -> dict:
     if error is None and has_failed and status == ERROR:
         error = 'the module failed without a message'
     return {
-        'host': host,
+        'host': shown(host),
         'status': status,
-        'reasons': [_one_line(reason) for reason in evaluation.get('reasons') or []],
+        'reasons': [shown(_one_line(reason)) for reason in evaluation.get('reasons') or []],
         'changed': changed,
         'failed': error is not None or (status == 'blocked' and bool(fail_on_blocked)),
         'error': error,
@@ -112,6 +117,8 @@ def server_entry(host: str, result, fail_on_blocked: bool = False) -> dict:
         'after': _value_record(result.get('after')),
         'backup_file': result.get('backup_file'),
         'backup_record': result.get('backup_record'),
+        # true once any write reached the server, even if the task failed afterwards (the value may have changed)
+        'write_sent': bool(result.get('write_sent')),
         'restarted': bool(result.get('restarted')),
     }
 
@@ -192,6 +199,10 @@ def summary_lines(report: dict, paths: dict | None = None) -> list:
     failed = [s['host'] for s in servers if s['failed']]
     if failed:
         lines.append(f'failed hosts: {len(failed)} ({", ".join(failed[:SUMMARY_HOSTS])}{" ..." if len(failed) > SUMMARY_HOSTS else ""})')
+    sent = [s['host'] for s in servers if s['failed'] and s.get('write_sent')]
+    if sent:
+        lines.append(f'failed after a write was sent: {len(sent)} ({", ".join(sent[:SUMMARY_HOSTS])}{" ..." if len(sent) > SUMMARY_HOSTS else ""}); '
+                     'their backups are listed in the report')
     for name, path in (paths or {}).items():
         lines.append(f'{name} report: {path}')
     return lines
@@ -219,13 +230,48 @@ def _junit_details(server: dict) -> str:
              f'before: {value_text(server["before"])}', f'after: {value_text(server["after"])}']
     if server['backup_file']:
         lines.append(f'backup: {server["backup_file"]}')
+    if server.get('write_sent') and server['failed']:
+        lines.append('write sent: yes, before the failure (check the value on the server; the backup holds its prior state)')
     return '\n'.join(lines)
 
 
 def _value_record(value):
-    if isinstance(value, dict) and 'type' in value and 'data' in value:
-        return {'type': value['type'], 'data': value['data']}
-    return None
+    """A value as the report shows it: data capped at MAX_SHOWN characters (``truncated`` and the full ``length``
+    say so) and characters XML cannot hold shown as [U+XXXX]; the backup keeps the whole value."""
+    if not (isinstance(value, dict) and 'type' in value and 'data' in value):
+        return None
+    data = value['data']
+    record = {'type': shown(str(value['type'])), 'data': data}
+    if isinstance(data, str):
+        record['data'] = shown(data)
+        length = len(data)
+    elif isinstance(data, list):
+        items, used = [], 0
+        for item in data:
+            text = str(item)
+            if used + len(text) > MAX_SHOWN:
+                items.append(shown(text[:max(0, MAX_SHOWN - used)]))
+                break
+            items.append(shown(text, limit=None))
+            used += len(text)
+        record['data'] = items
+        length = sum(len(str(item)) for item in data)
+    else:
+        return record
+    if length > MAX_SHOWN:
+        record.update(truncated=True, length=length)
+    return record
+
+
+def shown(text, limit: int | None = MAX_SHOWN) -> str:
+    """``text`` as every report format can hold it: characters XML 1.0 cannot carry become ``[U+XXXX]`` and
+    anything past ``limit`` characters is cut, saying how long it was."""
+    text = str(text)
+    cut = ''
+    if limit is not None and len(text) > limit:
+        cut = f' [... {len(text) - limit} more characters not shown; {len(text)} in all]'
+        text = text[:limit]
+    return _NOT_XML.sub(lambda match: f'[U+{ord(match.group()):04X}]', text) + cut
 
 
 def _one_line(text) -> str:
@@ -342,6 +388,9 @@ footer { margin-top: 12px; color: var(--muted); font-size: 12px; }
       <td>
 {% if s.error %}
         <div class="err">{% if s.error_kind %}<span class="kind">{{ s.error_kind }}</span> {% endif %}{{ s.error }}</div>
+{% if s.write_sent %}
+        <div class="failed">a write was sent before this failure</div>
+{% endif %}
 {% endif %}
 {% if s.reasons %}
         <ul>{% for reason in s.reasons %}<li>{{ reason }}</li>{% endfor %}</ul>

@@ -20,6 +20,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils import _report as _report_module
+
 from ansible_collections.legacy_exchange.exchange55.plugins.action.fleet_report import write_report
 from ansible_collections.legacy_exchange.exchange55.plugins.action.owa_url_protocol import REFUSAL, ActionModule as OwaUrlProtocol
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._owa_probe import OwaAnswer
@@ -183,7 +185,7 @@ def test_json_round_trips_and_holds_only_documented_fields(apply):
     document = json.loads(render_json(apply))
     assert document == apply
     assert set(document['servers'][0]) == {'host', 'status', 'reasons', 'changed', 'failed', 'error', 'error_kind', 'transport',
-                                           'versions', 'owa_ssl_only', 'before', 'after', 'backup_file', 'backup_record', 'restarted'}
+                                           'versions', 'owa_ssl_only', 'before', 'after', 'backup_file', 'backup_record', 'write_sent', 'restarted'}
 
 
 def test_no_report_format_carries_what_a_result_holds_beyond_the_documented_fields():
@@ -281,3 +283,49 @@ def test_write_report_with_a_fixed_name_replaces_it_and_refuses_paths(tmp_path, 
     assert write_report(audit, str(tmp_path), 'ci', ['junit'], GENERATED)['junit'] == path == str(tmp_path / 'ci.junit.xml')
     with pytest.raises(ValueError, match='must be a plain file name'):
         write_report(audit, str(tmp_path), '../ci', ['json'], GENERATED)
+
+
+# ---------------------------------------------------------------- hostile data: control characters, huge values
+
+def _hostile_result(data):
+    return {'changed': True, 'failed': True, 'error_kind': 'read_back_mismatch', 'write_sent': True,
+            'msg': 'read-back mismatch: the server holds ' + data, 'backup_file': '/b/x.reg',
+            'q294406': {'status': 'needs_change', 'reasons': ['value is ' + data]},
+            'before': {'type': 'REG_SZ', 'data': data}, 'after': {'type': 'REG_MULTI_SZ', 'data': [data, 'b']}}
+
+
+@pytest.mark.parametrize('data', ['a\x01b\x1bc\x00d', 'lone \ud800 surrogate', '\ufffe\uffff', 'tab\tcr\rlf\n'])
+def test_every_format_holds_values_with_control_characters(data):
+    report = _report_module.build_report({'exsrv01': _hostile_result(data), 'bad\x07host': None}, 'apply')
+    junit = _report_module.render_junit(report)
+    ET.fromstring(junit)                                             # valid XML 1.0
+    html = _report_module.render_html(report)
+    assert not re.search('[\x00-\x08\x0b\x0c\x0e-\x1f]', html)
+    text = _report_module.render_json(report)
+    json.loads(text)
+    text.encode('utf-8')                                             # no lone surrogate survives
+    html.encode('utf-8')
+    if '\x01' in data:
+        assert '[U+0001]' in text and '[U+0001]' in junit.decode()
+
+
+def test_reports_cap_huge_values_and_say_so():
+    huge = 'x' * 200000
+    report = _report_module.build_report({'exsrv01': _hostile_result(huge)}, 'apply')
+    server = report['servers'][0]
+    assert server['before']['truncated'] is True and server['before']['length'] == 200000
+    assert len(server['before']['data']) < _report_module.MAX_SHOWN + 100
+    assert 'more characters not shown; 200000 in all' in server['before']['data']
+    assert sum(len(item) for item in server['after']['data']) < _report_module.MAX_SHOWN + 100
+    assert len(server['error']) < _report_module.MAX_SHOWN + 100
+    for rendered in (_report_module.render_json(report), _report_module.render_html(report), _report_module.render_junit(report)):
+        assert len(rendered) < 60000
+
+
+def test_a_failed_host_that_was_sent_a_write_shows_it_and_its_backup():
+    report = _report_module.build_report({'exsrv01': _hostile_result('y')}, 'apply')
+    server = report['servers'][0]
+    assert server['write_sent'] is True and server['failed'] is True and server['backup_file'] == '/b/x.reg'
+    assert 'a write was sent before this failure' in _report_module.render_html(report)
+    assert 'write sent: yes' in _report_module.render_junit(report).decode()
+    assert any('failed after a write was sent: 1 (exsrv01)' in line for line in _report_module.summary_lines(report))
