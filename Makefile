@@ -2,12 +2,13 @@
 #   make test    the whole test suite (what CI runs)
 #   make demo    a simulated fleet audited, remediated and audited again
 #   make bench   the fleet benchmark (prints JSON)
+#   make chaos   the fault run: 200 servers, 22 faulty; prints what converged, what was reported, what was lost
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= $(CURDIR)/.venv
 export VENV
 
-.PHONY: venv test sanity units build-check lint molecule demo bench clean
+.PHONY: venv test sanity units build-check lint molecule demo bench chaos clean
 
 venv: $(VENV)/.installed
 
@@ -40,6 +41,9 @@ demo: venv
 
 bench: venv
 	@tests/run/bench.sh
+
+chaos: venv
+	@tests/run/chaos.sh
 
 clean:
 	rm -rf $(VENV) tests/output build *.tar.gz

@@ -16,7 +16,7 @@ The JSON document (``schema_version`` 1, described in docs/report.md)::
      totals: {servers, changed, failed}, counts: {<status>: n for every status},
      servers: [{host, status, reasons, changed, failed, error, error_kind, transport,
                 versions: {exchange, newest_build, service_pack, service_pack_build, store_exe},
-                owa_ssl_only, before, after, backup_file, backup_record, write_sent, restarted}, ...]}
+                owa_ssl_only, before, after, backup_file, backup_record, write_sent, retried, restarted}, ...]}
 """
 
 from __future__ import annotations
@@ -119,6 +119,7 @@ def server_entry(host: str, result, fail_on_blocked: bool = False) -> dict:
         'backup_record': result.get('backup_record'),
         # true once any write reached the server, even if the task failed afterwards (the value may have changed)
         'write_sent': bool(result.get('write_sent')),
+        'retried': int(result.get('retried') or 0),
         'restarted': bool(result.get('restarted')),
     }
 

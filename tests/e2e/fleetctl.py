@@ -146,12 +146,13 @@ def ansible_env(collections_root: str, workdir: str) -> dict:
 
 
 def run_playbook(playbook: str, inventory: str, env: dict, results_dir: str, *args: str, extra_vars: dict | None = None,
-                 timeout: float = 600) -> PlaybookRun:
+                 timeout: float = 600, cwd: str | None = None) -> PlaybookRun:
     """Run ansible-playbook for real and collect what its tasks recorded into ``results_dir``."""
     os.makedirs(results_dir, exist_ok=True)
     for name in os.listdir(results_dir):
         os.unlink(os.path.join(results_dir, name))
     command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', inventory, playbook,
                '-e', json.dumps(dict(extra_vars or {}, results_dir=results_dir)), *args]
-    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False,
+                               cwd=cwd)
     return PlaybookRun(completed, results_dir)

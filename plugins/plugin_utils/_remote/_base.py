@@ -114,6 +114,15 @@ class RemoteHost(abc.ABC):
     def control_service(self, name: str, action: str) -> None:
         """Start or stop a service: ``action`` is 'start' or 'stop'.  Returns once the request is accepted."""
 
+    # Types this transport can write (None: every type); the apply pipeline refuses to overwrite a value of
+    # another type, because no rollback could put it back over this transport.
+    writable_types = None
+
+    def expanded_by_server(self, key: str, name: str) -> bool:
+        """Whether the REG_EXPAND_SZ value ``name`` was read with its environment variables already expanded by
+        the server (so its original text is unknown).  False unless a transport says otherwise."""
+        return False
+
     @abc.abstractmethod
     def close(self) -> None:
         """Release the connection; safe to call twice."""

@@ -129,6 +129,7 @@ class WinRMHost(RemoteHost):
         self.client = WSManClient(protocol, host=host, retries=retries, retry_delay=retry_delay, task_timeout=task_timeout)
         self._listings: dict[str, list[tuple[str, int]] | None] = {}      # _key_id(key) -> EnumValues answer
         self._values: dict[tuple[str, str], RegValue] = {}                 # (_key_id(key), lower-case name) -> value read
+        self._expanded: set[tuple[str, str]] = set()                      # REG_EXPAND_SZ values read (expanded by the server)
 
     @classmethod
     def from_settings(cls, settings: dict) -> WinRMHost:
@@ -209,6 +210,8 @@ class WinRMHost(RemoteHost):
             else:
                 data = bytes(int(item) for item in data)
             value = self._values[_key_id(key), name.lower()] = RegValue(type_, data)
+            if type_ == 'REG_EXPAND_SZ':
+                self._expanded.add((_key_id(key), name.lower()))
             return 0, value
         except (TypeError, ValueError) as exc:
             raise RemoteError(f'StdRegProv.{method} on {key}\\{name} returned unusable data: {exc}', 'protocol', host=self.host) from None
@@ -298,6 +301,19 @@ class WinRMHost(RemoteHost):
         if rv != 0:
             raise self._reg_failure('DeleteValue', key, name, rv)
         return True
+
+    @property
+    def writable_types(self):
+        """The types this host has a StdRegProv setter for."""
+        return frozenset(SETTERS)
+
+    def expanded_by_server(self, key: str, name: str) -> bool:
+        """Every REG_EXPAND_SZ read over WinRM is expanded: StdRegProv's GetStringValue and GetExpandedStringValue
+        both run ``GetStr``, which calls ExpandEnvironmentStrings for REG_EXPAND_SZ, and GetBinaryValue and
+        GetMultiStringValue refuse the type (``Registry::GetBinary``: ``if (dwType != REG_BINARY) return failed``,
+        then WBEM_E_TYPE_MISMATCH); tongzx/nt5src Source/XPSP1/NT/admin/wmi/wbem/winmgmt/stdprov/regmethods.cpp
+        and common REG.CPP.  No StdRegProv method returns the unexpanded text."""
+        return (_key_id(key), name.lower()) in self._expanded
 
     def _forget(self, key: str) -> None:
         """Drop what was read under ``key``: it is about to change."""

@@ -447,6 +447,13 @@ class WSManClient:
         try:
             root = ET.fromstring(raw)
         except ET.ParseError as exc:
+            text = raw.decode('utf-8', 'replace') if isinstance(raw, bytes) else str(raw)
+            bad = _XML_INVALID.search(text) or re.search(r'&#(?:x0*[0-8bcefBCEF]|x0*1[0-9a-fA-F]|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]));', text)
+            if bad:
+                shown = repr(bad.group())[1:-1]
+                raise self._error(f'the answer to {operation} holds {shown}, a character that XML 1.0 cannot carry, so WS-Management '
+                                  'cannot deliver this data intact; read this host over the smb transport (exchange55_transport: smb)',
+                                  'unsupported') from None
             raise self._error(f'the answer to {operation} is not XML ({exc})') from None
         body_element = next((child for child in root if _local(child.tag) == 'Body'), None)
         if _local(root.tag) != 'Envelope' or body_element is None:

@@ -185,7 +185,7 @@ def test_json_round_trips_and_holds_only_documented_fields(apply):
     document = json.loads(render_json(apply))
     assert document == apply
     assert set(document['servers'][0]) == {'host', 'status', 'reasons', 'changed', 'failed', 'error', 'error_kind', 'transport',
-                                           'versions', 'owa_ssl_only', 'before', 'after', 'backup_file', 'backup_record', 'write_sent', 'restarted'}
+                                           'versions', 'owa_ssl_only', 'before', 'after', 'backup_file', 'backup_record', 'write_sent', 'retried', 'restarted'}
 
 
 def test_no_report_format_carries_what_a_result_holds_beyond_the_documented_fields():
