@@ -74,6 +74,16 @@ class Fleet:
                 return values
         return {}
 
+    def raw_values(self, host: str, key: str):
+        """smb only: the key's values straight from the host's registry.tdb, [(name, type code, bytes)] (see
+        tests/smbhost/README.md "Reading a host's state"); the dump's ``net registry export`` splits data at a CR."""
+        sys.path.insert(0, os.path.join(REPO_ROOT, 'tests', 'smbhost'))
+        import smbfleet  # pylint: disable=import-outside-toplevel,import-error
+        marker = os.path.join(self.state_dir, 'samba-state')
+        root = open(marker, encoding='utf-8').read().strip() if os.path.exists(marker) else self.state_dir
+        return smbfleet.read_registry_tdb(os.path.join(root, host, 'state', 'registry.tdb')).get(
+            smbfleet._fold(smbfleet.fleetfile.canonical_key(key)))  # pylint: disable=protected-access
+
     def stats(self, timeout: float = 10) -> dict:
         """The simulator's request counters (winrm only): SIGUSR1 makes it write _stats.json."""
         path = os.path.join(self.state_dir, '_stats.json')

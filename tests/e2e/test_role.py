@@ -211,7 +211,8 @@ def test_rollback_returns_the_fleet_to_its_exact_starting_registry(scenario):
     assert run.rc == 0, run.output[-3000:]
     assert {host for host, recap in run.recap.items() if recap['changed']} == set(CHANGED)
     for host in sorted(set(EXPECTED) - set(CHANGED)) + [OFFLINE]:
-        assert f'No backup record under {scenario["backups"]}/{host}/: nothing to restore on this host.' in run.output
+        assert f'No backup record for {host} under {scenario["backups"]}: nothing to restore on this host.' in run.output
+    assert 'Unable to find' not in run.output      # the lookup warns about nothing (fileglob did, for every host)
 
 
 def test_fail_on_blocked_fails_the_blocked_hosts_too(scenario):
