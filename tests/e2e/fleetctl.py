@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 import re
 import signal
 import subprocess
@@ -79,9 +80,8 @@ class Fleet:
         tests/smbhost/README.md "Reading a host's state"); the dump's ``net registry export`` splits data at a CR."""
         sys.path.insert(0, os.path.join(REPO_ROOT, 'tests', 'smbhost'))
         import smbfleet  # pylint: disable=import-outside-toplevel,import-error
-        marker = os.path.join(self.state_dir, 'samba-state')
-        root = open(marker, encoding='utf-8').read().strip() if os.path.exists(marker) else self.state_dir
-        return smbfleet.read_registry_tdb(os.path.join(root, host, 'state', 'registry.tdb')).get(
+        root = smbfleet._samba_state_root(pathlib.Path(self.state_dir))  # pylint: disable=protected-access
+        return smbfleet.read_registry_tdb(root / host / 'state' / 'registry.tdb').get(
             smbfleet._fold(smbfleet.fleetfile.canonical_key(key)))  # pylint: disable=protected-access
 
     def stats(self, timeout: float = 10) -> dict:
