@@ -115,7 +115,7 @@ def resolve_settings(options: dict, host_vars: dict, inventory_hostname: str) ->
     common = dict(
         timeout=_as_int(options.get('connect_timeout', 30), 'connect_timeout', TIMEOUT_RANGE, 'seconds'),
         retries=_as_int(options.get('retries', 5), 'retries', RETRIES_RANGE, 'retries'),
-        retry_delay=_as_number(options.get('retry_delay', 0.5), 'retry_delay', RETRY_DELAY_RANGE),
+        retry_delay=_as_int(options.get('retry_delay', 0.5), 'retry_delay', RETRY_DELAY_RANGE, 'seconds', float),
         task_timeout=_as_int(options.get('task_timeout', 0), 'task_timeout', TASK_TIMEOUT_RANGE, 'seconds (0: no deadline)'),
     )
 
@@ -181,30 +181,21 @@ WINRM_TRANSPORTS = ('ntlm', 'basic', 'kerberos', 'credssp', 'certificate', 'plai
 CLEAR_TEXT_AUTH = ('basic', 'plaintext', 'ssl')
 
 
-def _as_int(value, name: str, limits: tuple, unit: str) -> int:
-    """A whole number within ``limits``; the message names the setting and the range."""
+def _as_int(value, name: str, limits: tuple, unit: str, convert=int):
+    """A number within ``limits`` (whole, unless ``convert`` is float); the message names the setting and the range."""
     low, high = limits
-    wanted = f'{name} must be a whole number of {unit} from {low} to {high}' if unit != 'port number' else \
-        f'{name} must be a port number from {low} to {high}'
+    if unit == 'port number':
+        wanted = f'{name} must be a port number from {low} to {high}'
+    else:
+        wanted = f'{name} must be a {"whole " if convert is int else ""}number of {unit} from {low} to {high}'
     if isinstance(value, bool):
         raise ValueError(f'{wanted}, not {value!r}')
     try:
-        number = int(str(value).strip())
+        number = convert(str(value).strip())
     except ValueError:
         raise ValueError(f'{wanted}, not {value!r}') from None
     if not low <= number <= high:
-        raise ValueError(f'{wanted}, not {number}')
-    return number
-
-
-def _as_number(value, name: str, limits: tuple) -> float:
-    low, high = limits
-    try:
-        number = float(str(value).strip())
-    except ValueError:
-        raise ValueError(f'{name} must be a number of seconds from {low} to {high}, not {value!r}') from None
-    if not low <= number <= high:
-        raise ValueError(f'{name} must be a number of seconds from {low} to {high}, not {value!r}')
+        raise ValueError(f'{wanted}, not {value!r}')
     return number
 
 

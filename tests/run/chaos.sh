@@ -5,17 +5,5 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-set -m
-python "$REPO_ROOT/tests/e2e/chaos.py" --hosts "${HOSTS:-200}" --forks "${FORKS:-25}" \
-    --workdir "${CHAOS_DIR:-$REPO_ROOT/.cache/chaos}" &
-chaos_pid=$!
-set +m
-stop_chaos() {
-    if kill -0 "$chaos_pid" 2>/dev/null; then
-        kill -TERM -- "-$chaos_pid" 2>/dev/null || true
-        wait "$chaos_pid" 2>/dev/null || true
-    fi
-}
-trap stop_chaos EXIT
-trap 'exit 130' INT TERM
-wait "$chaos_pid"
+run_in_group python "$REPO_ROOT/tests/e2e/chaos.py" --hosts "${HOSTS:-200}" --forks "${FORKS:-25}" \
+    --workdir "${CHAOS_DIR:-$REPO_ROOT/.cache/chaos}"

@@ -46,3 +46,15 @@ PY
 section() {
     printf '\n===== %s =====\n' "$*"
 }
+
+# run_in_group COMMAND...: run COMMAND in its own process group and wait for it; on exit (or INT/TERM) stop the
+# whole group (the command, a fleet it started, ansible-playbook and its workers), whatever happens.
+run_in_group() {
+    set -m
+    "$@" &
+    group_pid=$!
+    set +m
+    trap 'if kill -0 "$group_pid" 2>/dev/null; then kill -TERM -- "-$group_pid" 2>/dev/null || true; wait "$group_pid" 2>/dev/null || true; fi' EXIT
+    trap 'exit 130' INT TERM
+    wait "$group_pid"
+}
