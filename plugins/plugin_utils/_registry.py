@@ -22,6 +22,20 @@ TYPE_CODES = {
     'REG_QWORD': 11,
 }
 TYPE_NAMES = {code: name for name, code in TYPE_CODES.items()}
+# Types this collection keeps as their bytes only (data is bytes, as for REG_BINARY).  A key may hold
+# any of them, and any other number too (the type is a DWORD the API does not check): such a value
+# is named REG_TYPE_<number>.  Names and numbers: winnt.h, MS-RRP 2.2.5 (REG_NONE ... REG_QWORD).
+BYTES_TYPE_CODES = {
+    'REG_NONE': 0,
+    'REG_DWORD_BIG_ENDIAN': 5,
+    'REG_LINK': 6,
+    'REG_RESOURCE_LIST': 8,
+    'REG_FULL_RESOURCE_DESCRIPTOR': 9,
+    'REG_RESOURCE_REQUIREMENTS_LIST': 10,
+}
+_BYTES_TYPE_NAMES = {code: name for name, code in BYTES_TYPE_CODES.items()}
+_OTHER_TYPE = re.compile(r'REG_TYPE_([0-9]{1,10})', re.ASCII)
+_STRING_TYPES = ('REG_SZ', 'REG_EXPAND_SZ', 'REG_MULTI_SZ')
 
 # Hive names, their short forms and the hDefKey numbers StdRegProv takes.
 HIVES = {
@@ -38,11 +52,23 @@ for _short, (_long, _handle) in HIVES.items():
 
 
 def type_name(code: int) -> str:
-    """Return the type name for a numeric registry type, e.g. 1 -> 'REG_SZ'."""
-    try:
-        return TYPE_NAMES[int(code)]
-    except (KeyError, ValueError, TypeError):
-        raise ValueError(f'unsupported registry value type {code!r}: expected one of {sorted(TYPE_NAMES)}') from None
+    """Return the type name for a numeric registry type: 1 -> 'REG_SZ', 0 -> 'REG_NONE', 4242 -> 'REG_TYPE_4242'."""
+    if isinstance(code, bool) or not isinstance(code, int) or not 0 <= code < 2 ** 32:
+        raise ValueError(f'unsupported registry value type {code!r}: a type is a number from 0 to {2 ** 32 - 1}')
+    return TYPE_NAMES.get(code) or _BYTES_TYPE_NAMES.get(code) or f'REG_TYPE_{code}'
+
+
+def type_code(name: str) -> int:
+    """The number of a type name (the inverse of :func:`type_name`); ValueError for a name that is none of them."""
+    if name in TYPE_CODES:
+        return TYPE_CODES[name]
+    if name in BYTES_TYPE_CODES:
+        return BYTES_TYPE_CODES[name]
+    match = _OTHER_TYPE.fullmatch(name) if isinstance(name, str) else None
+    if match and int(match.group(1)) < 2 ** 32 and type_name(int(match.group(1))) == name:
+        return int(match.group(1))
+    raise ValueError(f'unsupported registry value type {name!r}: expected one of {", ".join([*TYPE_CODES, *BYTES_TYPE_CODES])} '
+                     f'or REG_TYPE_<number>')
 
 
 def parse_key_path(key: str) -> tuple[str, str]:
@@ -70,20 +96,27 @@ def long_key_path(key: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class RegValue:
-    """A registry value's type and data.
+    """A registry value's type and data, and its stored bytes when they are not the usual encoding of that data.
 
-    Two values are equal only when both type and data are equal, so REG_EXPAND_SZ
-    ``https:`` differs from REG_SZ ``https:``.  Data is held as: str for REG_SZ and
-    REG_EXPAND_SZ, int for REG_DWORD and REG_QWORD, a tuple of str for REG_MULTI_SZ,
-    bytes for REG_BINARY.
+    Two values are equal only when type, data and stored bytes are equal, so REG_EXPAND_SZ
+    ``https:`` differs from REG_SZ ``https:``, and a REG_SZ stored without its terminating NUL
+    differs from the same text stored with it.  Data is held as: str for REG_SZ and
+    REG_EXPAND_SZ, int for REG_DWORD and REG_QWORD, a tuple of str for REG_MULTI_SZ, bytes
+    for REG_BINARY and every other type (REG_NONE, REG_LINK, ..., REG_TYPE_<number>).
+
+    ``raw`` is None for a well-formed value (its bytes are :meth:`stored_bytes`, computed from
+    the data).  Windows stores bytes and does not check them against the type, so a value read
+    from a server may hold bytes no data of its type encodes to (a REG_SZ without terminator or
+    of odd length, a 2-byte REG_DWORD): :meth:`from_raw` keeps them in ``raw`` (and ``data``
+    is their best reading), and they are what a backup records and a restore writes back.
     """
 
     type: str
     data: typing.Any
+    raw: bytes | None = None
 
     def __post_init__(self):
-        if self.type not in TYPE_CODES:
-            raise ValueError(f'unsupported registry value type {self.type!r}: expected one of {", ".join(TYPE_CODES)}')
+        type_code(self.type)          # a name of some type, or ValueError
         data = self.data
         if self.type in ('REG_SZ', 'REG_EXPAND_SZ'):
             if not isinstance(data, str):
@@ -99,61 +132,125 @@ class RegValue:
             if any('\0' in item for item in data):
                 raise ValueError('REG_MULTI_SZ strings cannot contain NUL characters (NUL ends each string)')
             object.__setattr__(self, 'data', tuple(data))
-        elif self.type == 'REG_BINARY':
+        else:
             if isinstance(data, (list, tuple)):
                 if not all(isinstance(b, int) and not isinstance(b, bool) and 0 <= b <= 255 for b in data):
-                    raise ValueError('REG_BINARY data given as a list must hold integers from 0 to 255')
+                    raise ValueError(f'{self.type} data given as a list must hold integers from 0 to 255')
                 data = bytes(data)
             elif isinstance(data, (bytearray, memoryview)):
                 data = bytes(data)
             if not isinstance(data, bytes):
-                raise ValueError(f'REG_BINARY data must be bytes, got {type(data).__name__}')
+                raise ValueError(f'{self.type} data must be bytes, got {type(data).__name__}')
             object.__setattr__(self, 'data', data)
+        if self.raw is not None:
+            if not isinstance(self.raw, (bytes, bytearray, memoryview)):
+                raise ValueError(f'the stored bytes of a {self.type} value must be bytes, got {type(self.raw).__name__}')
+            raw = bytes(self.raw)
+            object.__setattr__(self, 'raw', None if raw == self._encoded() else raw)
 
     @property
     def type_code(self) -> int:
-        return TYPE_CODES[self.type]
+        return type_code(self.type)
 
     @classmethod
     def from_code(cls, code: int, data) -> RegValue:
         return cls(type_name(code), data)
 
-    def to_text(self) -> str:
-        """Human text for diffs and messages, e.g. ``REG_SZ "https:"`` or ``REG_DWORD 0x0000000a (10)``."""
+    @classmethod
+    def from_raw(cls, code: int, raw: bytes) -> RegValue:
+        """The value a server stores as type ``code`` and bytes ``raw``; every pair of type and bytes is accepted.
+
+        Strings are UTF-16LE; one terminating NUL is dropped and an embedded NUL is kept in the
+        text, so ``abc\\0def\\0`` reads as ``'abc\\0def'``.  A REG_MULTI_SZ is its NUL-terminated
+        strings, empty ones included (``a\\0\\0b\\0\\0`` is ``('a', '', 'b')``).  When the bytes are not
+        exactly what that data encodes to (no terminator, odd length, bytes that are not UTF-16,
+        a DWORD that is not 4 bytes...), they are kept in ``raw``.
+        """
+        raw = bytes(raw)
+        kind = type_name(code)
+        if kind in _STRING_TYPES:
+            text = raw[:len(raw) - len(raw) % 2].decode('utf-16-le', errors='replace')
+            if kind == 'REG_MULTI_SZ':
+                body = text[:-1] if text.endswith('\0') else text
+                data = tuple(body[:-1].split('\0')) if body.endswith('\0') else tuple(body.split('\0')) if body else ()
+            else:
+                data = text[:-1] if text.endswith('\0') else text
+        elif kind in ('REG_DWORD', 'REG_QWORD'):
+            size = 4 if kind == 'REG_DWORD' else 8
+            data = int.from_bytes(raw[:size].ljust(size, b'\0'), 'little')
+        else:
+            data = raw
+        return cls(kind, data, raw=raw)
+
+    def _encoded(self) -> bytes:
+        """The bytes Windows stores for this data: strings UTF-16LE and NUL-terminated, numbers little-endian."""
         if self.type in ('REG_SZ', 'REG_EXPAND_SZ'):
-            return f'{self.type} {_quote(self.data)}'
-        if self.type == 'REG_DWORD':
-            return f'{self.type} 0x{self.data:08x} ({self.data})'
-        if self.type == 'REG_QWORD':
-            return f'{self.type} 0x{self.data:016x} ({self.data})'
+            return (self.data + '\0').encode('utf-16-le', errors='surrogatepass')
         if self.type == 'REG_MULTI_SZ':
-            return f'{self.type} [{", ".join(_quote(item) for item in self.data)}]'
-        return f'{self.type} hex:{self.data.hex(",")}'
+            return (''.join(item + '\0' for item in self.data) + '\0').encode('utf-16-le', errors='surrogatepass')
+        if self.type == 'REG_DWORD':
+            return self.data.to_bytes(4, 'little')
+        if self.type == 'REG_QWORD':
+            return self.data.to_bytes(8, 'little')
+        return self.data
+
+    def stored_bytes(self) -> bytes:
+        """Exactly the bytes the registry holds (or is to hold) for this value."""
+        return self.raw if self.raw is not None else self._encoded()
+
+    def to_text(self) -> str:
+        """Human text for diffs and messages, e.g. ``REG_SZ "https:"`` or ``REG_DWORD 0x0000000a (10)``.
+
+        A value with unusual stored bytes says so, with the bytes: ``REG_SZ "abc" (stored as 6 bytes: 61,00,...)``.
+        """
+        if self.type in ('REG_SZ', 'REG_EXPAND_SZ'):
+            text = f'{self.type} {_quote(self.data)}'
+        elif self.type == 'REG_DWORD':
+            text = f'{self.type} 0x{self.data:08x} ({self.data})'
+        elif self.type == 'REG_QWORD':
+            text = f'{self.type} 0x{self.data:016x} ({self.data})'
+        elif self.type == 'REG_MULTI_SZ':
+            text = f'{self.type} [{", ".join(_quote(item) for item in self.data)}]'
+        else:
+            return f'{self.type} hex:{self.data.hex(",")}'
+        if self.raw is not None:
+            text += f' (stored as {len(self.raw)} bytes: {self.raw.hex(",")})'
+        return text
 
     def to_record(self) -> dict:
-        """A JSON-safe record: {'type': 'REG_SZ', 'data': ...}; binary data as a hex string."""
-        if self.type == 'REG_BINARY':
-            data = self.data.hex()
-        elif self.type == 'REG_MULTI_SZ':
+        """A JSON-safe record: {'type': 'REG_SZ', 'data': ...}; bytes as a hex string; unusual stored bytes as 'raw' (hex)."""
+        if self.type == 'REG_MULTI_SZ':
             data = list(self.data)
+        elif isinstance(self.data, bytes):
+            data = self.data.hex()
         else:
             data = self.data
-        return {'type': self.type, 'data': data}
+        record = {'type': self.type, 'data': data}
+        if self.raw is not None:
+            record['raw'] = self.raw.hex()
+        return record
 
     @classmethod
     def from_record(cls, record) -> RegValue:
-        """Rebuild a value from :meth:`to_record`'s output; a malformed record raises ValueError."""
+        """Rebuild a value from :meth:`to_record`'s output ('raw', when present, decides); a malformed record raises ValueError."""
         if not isinstance(record, dict) or 'type' not in record or 'data' not in record:
             raise ValueError('a registry value record needs "type" and "data" keys')
+        if 'raw' in record:
+            return cls.from_raw(type_code(record['type']), _hex_field(record['raw'], 'the "raw" bytes of a record'))
         data = record['data']
-        if record['type'] == 'REG_BINARY':
-            if not isinstance(data, str):
-                raise ValueError('REG_BINARY data in a record must be a hex string')
-            try:
-                data = bytes.fromhex(data)
-            except ValueError:
-                raise ValueError('REG_BINARY data in a record must be a hex string') from None
+        if record['type'] not in TYPE_CODES or record['type'] == 'REG_BINARY':
+            type_code(record['type'])
+            data = _hex_field(data, f'{record["type"]} data in a record')
         return cls(record['type'], data)
+
+
+def _hex_field(text, what: str) -> bytes:
+    if not isinstance(text, str):
+        raise ValueError(f'{what} must be a hex string')
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        raise ValueError(f'{what} must be a hex string') from None
 
 
 def _quote(text: str) -> str:
@@ -233,40 +330,39 @@ def _escape(text: str) -> str:
 
 
 def _value_bytes(value: RegValue, what: str, encoding: str = REGEDIT4_ENCODING) -> bytes:
-    """The bytes regedit writes in a value's hex form (strings NUL-terminated, ANSI in REGEDIT4, UTF-16LE in Version 5)."""
-    nul = b'\0\0' if is_regedit5(encoding) else b'\0'
-    if value.type in ('REG_SZ', 'REG_EXPAND_SZ'):
-        return _ansi(value.data, what, encoding) + nul
-    if value.type == 'REG_MULTI_SZ':
-        return b''.join(_ansi(item, what, encoding) + nul for item in value.data) + nul
-    if value.type == 'REG_DWORD':
-        return value.data.to_bytes(4, 'little')
-    if value.type == 'REG_QWORD':
-        return value.data.to_bytes(8, 'little')
-    return value.data
+    """The bytes regedit writes in a value's hex form.
+
+    In a Version 5.00 file every type is its stored bytes: that regedit imports hex(N) with
+    RegSetValueExW, which takes UTF-16 strings as they are.  In REGEDIT4, strings are their ANSI
+    bytes: NT 4.0's regedit imports hex(1), hex(2) and hex(7) through RegSetValueExA, which
+    converts ANSI to UTF-16 one character at a time, so the ANSI bytes of each UTF-16 unit give
+    back exactly the stored bytes, malformed ones too (no terminator, an embedded NUL).  An odd
+    number of stored bytes has no ANSI form: ValueError.  Other types are written as their stored
+    bytes, which RegSetValueExA does not convert.
+    """
+    raw = value.stored_bytes()
+    if value.type not in _STRING_TYPES or is_regedit5(encoding):
+        return raw
+    if len(raw) % 2:
+        raise ValueError(f'{what} is {value.type} stored as {len(raw)} bytes, an odd number: a REGEDIT4 file holds strings as ANSI '
+                         f'text, which always gives whole UTF-16 characters, so it cannot hold it (a Version 5.00 file can)')
+    try:
+        text = raw.decode('utf-16-le')
+    except UnicodeDecodeError:
+        raise ValueError(f'{what} is {value.type} stored as bytes that are not UTF-16 text (an unpaired surrogate): '
+                         f'a REGEDIT4 file cannot hold it (a Version 5.00 file can)') from None
+    return _ansi(text, what, encoding)
 
 
 def _value_from_bytes(code: int, raw: bytes) -> RegValue:
-    """Inverse of :func:`_value_bytes` for a hex(code) value; malformed data raises ValueError."""
-    kind = type_name(code)
-    if kind == 'REG_BINARY':
-        return RegValue(kind, raw)
-    if kind in ('REG_DWORD', 'REG_QWORD'):
-        size = 4 if kind == 'REG_DWORD' else 8
-        if len(raw) != size:
-            raise ValueError(f'{kind} in hex form must have exactly {size} bytes, got {len(raw)}')
-        return RegValue(kind, int.from_bytes(raw, 'little'))
+    """Inverse of :func:`_value_bytes` for a hex(code) value: strings are ANSI bytes, everything else the stored bytes."""
+    if type_name(code) not in _STRING_TYPES:
+        return RegValue.from_raw(code, raw)
     try:
         text = raw.decode(REGEDIT4_ENCODING)
     except UnicodeDecodeError as exc:
-        raise ValueError(f'{kind} data has byte 0x{raw[exc.start]:02x}, which is not a character in {REGEDIT4_ENCODING}') from None
-    if kind == 'REG_MULTI_SZ':
-        # Each string ends with NUL and the list with one more; '' and a lone NUL are the empty list.
-        if text in ('', '\0'):
-            return RegValue(kind, ())
-        text = text[:-1] if text.endswith('\0\0') else text
-        return RegValue(kind, tuple(text[:-1].split('\0') if text.endswith('\0') else text.split('\0')))
-    return RegValue(kind, text[:-1] if text.endswith('\0') else text)
+        raise ValueError(f'{type_name(code)} data has byte 0x{raw[exc.start]:02x}, which is not a character in {REGEDIT4_ENCODING}') from None
+    return RegValue.from_raw(code, text.encode('utf-16-le'))
 
 
 def _hex_data(line: str, tag: str, raw: bytes) -> str:
@@ -297,12 +393,13 @@ def _value_line(name: str, value: RegValue, encoding: str = REGEDIT4_ENCODING) -
         raise ValueError(f'{what} must be a RegValue, got {type(value).__name__}')
     _ansi(name, f'the name of {what}', encoding)
     line = f'"{_escape(name)}"=' if name else '@='
-    if value.type == 'REG_DWORD':
+    if value.type == 'REG_DWORD' and value.raw is None:
         return f'{line}dword:{value.data:08x}'
-    if value.type == 'REG_SZ' and not any(char in value.data for char in '\r\n\0'):
+    if value.type == 'REG_SZ' and value.raw is None and not any(char in value.data for char in '\r\n\0'):
         _ansi(value.data, what, encoding)
         return f'{line}"{_escape(value.data)}"'
-    # A REG_SZ holding a line break or NUL cannot sit in a quoted one-line string: hex(1) keeps it exactly.
+    # A REG_SZ holding a line break or NUL cannot sit in a quoted one-line string, nor can bytes that are not
+    # the usual encoding of their data (a DWORD of 2 bytes, a string without terminator): hex(N) keeps them exactly.
     tag = 'hex:' if value.type == 'REG_BINARY' else f'hex({value.type_code:x}):'
     return _hex_data(line, tag, _value_bytes(value, what, encoding))
 

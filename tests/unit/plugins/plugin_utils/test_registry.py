@@ -11,8 +11,10 @@ import pytest
 
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import (
     REGEDIT4_ENCODING,
+    REGEDIT5_ENCODING,
     TYPE_CODES,
     RegValue,
+    export_reg_file,
     export_regedit4,
     hive_handle,
     long_key_path,
@@ -48,7 +50,12 @@ def test_regvalue_accepts_and_normalises_data(kind, data, stored):
 
 
 @pytest.mark.parametrize('kind, data, message', [
-    ('REG_NONE', b'', 'unsupported registry value type'),
+    ('REG_FOO', '', 'unsupported registry value type'),
+    ('REG_TYPE_', b'', 'unsupported registry value type'),
+    ('REG_TYPE_4294967296', b'', 'unsupported registry value type'),
+    ('REG_TYPE_5', b'', 'unsupported registry value type'),     # 5 has a name: REG_DWORD_BIG_ENDIAN
+    ('REG_NONE', 'abc', 'REG_NONE data must be bytes'),
+    ('REG_TYPE_4242', 'abc', 'REG_TYPE_4242 data must be bytes'),
     ('reg_sz', 'x', 'unsupported registry value type'),
     ('REG_SZ', 5, 'REG_SZ data must be a string'),
     ('REG_SZ', b'https:', 'REG_SZ data must be a string'),
@@ -99,10 +106,23 @@ def test_type_codes_round_trip(name, code):
     assert value.type_code == code
 
 
-@pytest.mark.parametrize('code', [0, 5, 6, 99, 'x', None])
-def test_type_name_rejects_unknown_codes(code):
+@pytest.mark.parametrize('code', ['x', None, -1, 2 ** 32, True, 1.0])
+def test_type_name_rejects_what_is_not_a_type_number(code):
     with pytest.raises(ValueError, match='unsupported registry value type'):
         type_name(code)
+
+
+@pytest.mark.parametrize('code, name', [
+    (0, 'REG_NONE'), (5, 'REG_DWORD_BIG_ENDIAN'), (6, 'REG_LINK'), (8, 'REG_RESOURCE_LIST'),
+    (9, 'REG_FULL_RESOURCE_DESCRIPTOR'), (10, 'REG_RESOURCE_REQUIREMENTS_LIST'), (12, 'REG_TYPE_12'),
+    (0x4242, 'REG_TYPE_16962'), (2 ** 32 - 1, 'REG_TYPE_4294967295'),
+])
+def test_every_type_number_has_a_name_and_bytes_data(code, name):
+    assert type_name(code) == name
+    value = RegValue.from_raw(code, b'\x01\x02\x03')
+    assert (value.type, value.type_code, value.data, value.raw) == (name, code, b'\x01\x02\x03', None)
+    assert RegValue.from_record(json.loads(json.dumps(value.to_record()))) == value
+    assert value.to_text() == f'{name} hex:01,02,03'
 
 
 @pytest.mark.parametrize('value, text', [
@@ -459,7 +479,7 @@ def test_parse_accepts_lf_comments_and_blank_lines_and_hand_written_forms():
         'spaced': RegValue('REG_BINARY', b'\x01\x02'),
         'as dword': RegValue('REG_DWORD', 10),
         'binary type': RegValue('REG_BINARY', b'\x01'),
-        'unterminated': RegValue('REG_EXPAND_SZ', 'AB'),
+        'unterminated': RegValue.from_raw(2, b'A\0B\0'),      # regedit imports it as exactly these bytes
         'windows empty multi': RegValue('REG_MULTI_SZ', ['']),
         'continued': RegValue('REG_BINARY', b'\x01\x02\x03'),
     })
@@ -493,9 +513,6 @@ HEADER = 'REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\T]\r\n'
     (HEADER + '"v"=hex:01,0g\r\n', 'hex data must be bytes'),
     (HEADER + '"v"=hex:01,\r\n', 'hex data must be bytes'),
     (HEADER + '"v"=hex:100\r\n', 'hex data must be bytes'),
-    (HEADER + '"v"=hex(5):01\r\n', 'unsupported registry value type 5'),
-    (HEADER + '"v"=hex(4):01,00\r\n', 'exactly 4 bytes'),
-    (HEADER + '"v"=hex(b):01\r\n', 'exactly 8 bytes'),
     (HEADER + '"v"=hex(2):81,00\r\n', 'not a character in cp1252'),
     (HEADER + '"v"=hex:01,\\', 'ends inside a hex value'),
     (HEADER + '"v"="x"\r\n"V"="y"\r\n', "line 5: value 'V' appears twice"),
@@ -514,3 +531,111 @@ def test_parse_rejects_bytes():
 
 def test_parse_reads_the_hand_written_parameters_private_file():
     assert parse_regedit4(PARAMETERS_PRIVATE_REG.decode(REGEDIT4_ENCODING)) == (PARAMETERS_PRIVATE_LONG, parameters_private_values())
+
+
+# --- any stored bytes (a server may hold values no data of their type encodes to) ------------------
+
+def utf16(text: str) -> bytes:
+    return text.encode('utf-16-le')
+
+
+# (type code, stored bytes, expected data, whether the bytes must be kept as raw)
+STORED_SHAPES = [
+    pytest.param(1, utf16('https:\0'), 'https:', False, id='sz well formed'),
+    pytest.param(1, utf16('abc'), 'abc', True, id='sz without terminator'),
+    pytest.param(1, utf16('abc\0def\0'), 'abc\0def', False, id='sz embedded nul'),
+    pytest.param(1, utf16('abc\0\0'), 'abc\0', False, id='sz two terminators'),
+    pytest.param(1, utf16('ab') + b'c', 'ab', True, id='sz odd length'),
+    pytest.param(1, b'', '', True, id='sz no bytes'),
+    pytest.param(1, b'\x00\xd8\x00\x00', '\ufffd', True, id='sz unpaired surrogate'),
+    pytest.param(2, utf16('%SystemRoot%'), '%SystemRoot%', True, id='expand sz without terminator'),
+    pytest.param(7, utf16('a\0\0b\0\0'), ('a', '', 'b'), False, id='multi sz empty string inside'),
+    pytest.param(7, utf16('a\0b\0'), ('a', 'b'), True, id='multi sz without final nul'),
+    pytest.param(7, utf16('a'), ('a',), True, id='multi sz without any nul'),
+    pytest.param(7, b'', (), True, id='multi sz no bytes'),
+    pytest.param(7, utf16('\0'), (), False, id='multi sz empty list'),
+    pytest.param(4, b'\x01\x02', 0x0201, True, id='dword of 2 bytes'),
+    pytest.param(4, b'\x01\x00\x00\x00\xff\xff\xff\xff', 1, True, id='dword of 8 bytes'),
+    pytest.param(4, b'', 0, True, id='dword of no bytes'),
+    pytest.param(11, b'\x01\x00\x00\x00', 1, True, id='qword of 4 bytes'),
+    pytest.param(3, b'\x00\x01', b'\x00\x01', False, id='binary'),
+    pytest.param(0, b'\x00\x01', b'\x00\x01', False, id='none'),
+    pytest.param(0, b'', b'', False, id='none without bytes'),
+    pytest.param(6, utf16('\\Registry\\Machine\\X'), utf16('\\Registry\\Machine\\X'), False, id='link'),
+    pytest.param(0x4242, b'\xff', b'\xff', False, id='unknown type'),
+]
+
+
+@pytest.mark.parametrize('code, raw, data, kept', STORED_SHAPES)
+def test_from_raw_keeps_every_stored_byte(code, raw, data, kept):
+    value = RegValue.from_raw(code, raw)
+    assert value.type_code == code
+    assert value.data == data
+    assert value.stored_bytes() == raw
+    assert (value.raw is not None) == kept
+    assert RegValue.from_raw(code, value.stored_bytes()) == value
+
+
+@pytest.mark.parametrize('code, raw, data, kept', STORED_SHAPES)
+def test_stored_bytes_survive_a_json_record(code, raw, data, kept):
+    value = RegValue.from_raw(code, raw)
+    record = json.loads(json.dumps(value.to_record()))
+    assert ('raw' in record) == kept
+    again = RegValue.from_record(record)
+    assert again == value and again.stored_bytes() == raw
+
+
+def test_unusual_bytes_are_a_difference():
+    """The same text stored without its terminator is another value: it differs, and a rewrite makes it usual."""
+    assert RegValue.from_raw(1, utf16('https:')) != RegValue('REG_SZ', 'https:')
+    assert RegValue.from_raw(1, utf16('https:\0')) == RegValue('REG_SZ', 'https:')
+    assert RegValue('REG_SZ', 'https:', raw=utf16('https:\0')).raw is None      # usual bytes are not kept twice
+
+
+def test_to_text_names_unusual_bytes():
+    assert RegValue.from_raw(1, utf16('ab')).to_text() == 'REG_SZ "ab" (stored as 4 bytes: 61,00,62,00)'
+    assert RegValue.from_raw(4, b'\x01\x02').to_text() == 'REG_DWORD 0x00000201 (513) (stored as 2 bytes: 01,02)'
+
+
+def test_record_raw_decides_and_must_be_hex():
+    assert RegValue.from_record({'type': 'REG_SZ', 'data': 'ignored', 'raw': '6100'}) == RegValue.from_raw(1, b'a\0')
+    with pytest.raises(ValueError, match='"raw" bytes of a record must be a hex string'):
+        RegValue.from_record({'type': 'REG_SZ', 'data': 'a', 'raw': 'xyz'})
+    with pytest.raises(ValueError, match='unsupported registry value type'):
+        RegValue.from_record({'type': 'REG_BOGUS', 'data': '', 'raw': ''})
+
+
+@pytest.mark.parametrize('code, raw, data, kept', STORED_SHAPES)
+def test_regedit4_holds_stored_bytes_exactly(code, raw, data, kept):
+    value = RegValue.from_raw(code, raw)
+    if code in (1, 2, 7) and (len(raw) % 2 or b'\x00\xd8' in raw):
+        with pytest.raises(ValueError, match='a REGEDIT4 file cannot hold it|cannot hold it') as caught:
+            export_regedit4(PARAMETERS_PRIVATE, {'v': value})
+        assert '\n' not in str(caught.value)
+        return
+    text = export_regedit4(PARAMETERS_PRIVATE, {'v': value})
+    _key, values = parse_regedit4(text)
+    assert values['v'] == value and values['v'].stored_bytes() == raw
+
+
+@pytest.mark.parametrize('value, line', [
+    (RegValue.from_raw(1, utf16('abc')), '"v"=hex(1):61,62,63'),            # ANSI bytes, no terminator: RegSetValueExA gives back 6 bytes
+    (RegValue.from_raw(4, b'\x01\x02'), '"v"=hex(4):01,02'),
+    (RegValue.from_raw(0, b'\x01\x02'), '"v"=hex(0):01,02'),
+    (RegValue.from_raw(0x4242, b''), '"v"=hex(4242):'),
+    (RegValue.from_raw(11, b'\x01'), '"v"=hex(b):01'),
+])
+def test_regedit4_lines_of_unusual_values(value, line):
+    assert export_regedit4(PARAMETERS_PRIVATE, {'v': value}).split('\r\n')[3] == line
+
+
+@pytest.mark.parametrize('code, raw, data, kept', STORED_SHAPES)
+def test_version5_files_hold_every_stored_byte_as_it_is(code, raw, data, kept):
+    """regedit 5 imports hex(N) with RegSetValueExW, which keeps UTF-16 bytes as given: odd lengths too."""
+    text = export_reg_file(PARAMETERS_PRIVATE, {'v': RegValue.from_raw(code, raw)}, REGEDIT5_ENCODING)[2:].decode('utf-16-le')
+    line = ''.join(part.strip() for part in text.split('\r\n')[3:]).replace('\\', '')
+    if line.startswith('"v"=hex'):
+        written = line.split(':', 1)[1]
+        assert bytes.fromhex(written.replace(',', '')) == raw
+    else:                                   # the ordinary forms of well-formed values
+        assert not kept and (line.startswith('"v"="') or line.startswith('"v"=dword:'))
