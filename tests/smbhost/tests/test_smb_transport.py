@@ -214,8 +214,7 @@ def test_get_values_lists_every_value_in_stored_order(fleet):
 
 def test_non_ascii_names_reach_samba_exactly_and_read_back(fleet):
     """The harness writes names over MS-RRP: Samba's registry.tdb holds them as given (not re-encoded), and so do reads."""
-    stored_names = fleet['sp4_fixed'].raw_values(NAMES)
-    assert [(name, code, raw) for name, code, raw in stored_names] == [
+    assert fleet['sp4_fixed'].raw_values(NAMES) == [
         (name, 1, (name + '\0').encode('utf-16-le')) for name in NON_ASCII_NAMES]
     with connect(fleet, 'sp4_fixed') as host:
         assert host.get_values(NAMES) == {name: RegValue('REG_SZ', name) for name in NON_ASCII_NAMES}
