@@ -5,29 +5,27 @@
 
 from __future__ import annotations
 
-import time
-
 from ansible_collections.legacy_exchange.exchange55.plugins.modules.owa_url_protocol import ARGUMENT_SPEC
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._action import Exchange55Action
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import load_record, write_backup
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._apply import BackupTarget, apply_change, record
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import load_record
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._exchange55 import SERVICE
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q294406 import (
     KEY,
+    REFUSAL,
     VALUE_NAME,
     Plan,
     current_value,
     evaluate,
     plan,
+    refusal,
     status_after_change,
+    write_allowed,
 )
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._service import restart_service
 
-# How the message starts when a blocked host is refused the write (error_kind 'blocked').
-REFUSAL = 'Q294406 prerequisites not met, nothing was written'
-
-
-def _record(value):
-    return None if value is None else value.to_record()
+__all__ = ['REFUSAL', 'ActionModule']
 
 
 class ActionModule(Exchange55Action):
@@ -45,55 +43,28 @@ class ActionModule(Exchange55Action):
         facts = self.facts(host, owa)
         evaluation = evaluate(facts, protocol)
         current = current_value(facts)
-        result = {'changed': False, 'server': facts, 'q294406': evaluation, 'before': _record(current), 'after': _record(current)}
+        result = {'changed': False, 'server': facts, 'q294406': evaluation, 'before': record(current), 'after': record(current)}
 
-        if prepared is not None:
+        if prepared is not None:    # restore_from: put back exactly the recorded prior state
             prior = prepared[0]
             change = Plan('none' if current == prior else ('set' if prior is not None else 'delete'), current, prior)
         else:
             change = plan(current, args['state'], protocol)
-            if change.changes and args['state'] == 'present':
-                if evaluation['status'] == 'not_applicable':
-                    return result
-                if evaluation['status'] == 'blocked' and not args['ignore_prerequisites']:
-                    result.update(failed=True, error_kind='blocked',
-                                  msg=f'{REFUSAL}: ' + '; '.join(evaluation['reasons'])
-                                  + ' (set ignore_prerequisites: true to write anyway)')
-                    return result
-        if not change.changes:
-            return result
-
-        result.update(changed=True, after=_record(change.after))
-        if self._task.diff:
-            result['diff'] = change.diff()
-        if self._task.check_mode:
-            return result
-
-        if args['backup']:
-            values = host.get_values(KEY) or {}
-            try:
-                result['backup_file'], result['backup_record'] = write_backup(
-                    args['backup_dir'], inventory_hostname, remote_host=self.settings.host, transport=self.settings.transport,
-                    key=KEY, values=values, value_name=VALUE_NAME, prior=current, planned=change.after)
-            except (OSError, ValueError) as exc:
-                result.update(changed=False, after=_record(current), failed=True, error_kind='backup_failed',
-                              msg=f'the backup could not be written, so nothing was changed: {exc}')
+            if change.changes and not write_allowed(evaluation, args['state'], args['ignore_prerequisites']):
+                message = refusal(evaluation)
+                if message:
+                    result.update(failed=True, error_kind='blocked', msg=message)
                 return result
 
-        if change.after is None:
-            host.delete_value(KEY, VALUE_NAME)
-        else:
-            host.set_value(KEY, VALUE_NAME, change.after)
-        stored = host.get_value(KEY, VALUE_NAME, expected_type=change.after.type if change.after else 'REG_SZ')
-        result['after'] = _record(stored)
-        if stored != change.after:
-            want = 'absent' if change.after is None else change.after.to_text()
-            seen = 'absent' if stored is None else stored.to_text()
-            # changed says what the server holds now: a lost write left it as it was
-            result.update(changed=stored != current, failed=True, error_kind='read_back_mismatch',
-                          msg=f'read-back mismatch: wrote {VALUE_NAME} = {want} but the server holds {seen}; '
-                              'the write was not stored, check the server (registry permissions, policies) and run again')
+        backup = None
+        if args['backup']:
+            backup = BackupTarget(args['backup_dir'], inventory_hostname, self.settings.host, self.settings.transport)
+        outcome = apply_change(host, change, key=KEY, name=VALUE_NAME, check_mode=self._task.check_mode, diff=self._task.diff,
+                               backup=backup, absent_type='REG_SZ')
+        result.update(outcome.result)
+        if not outcome.written:
             return result
+
         result['q294406'] = status_after_change(facts, change, protocol)
         result['restarted'] = False
         if args['restart_information_store']:
@@ -104,18 +75,3 @@ class ActionModule(Exchange55Action):
                 return result
             result['restarted'] = True
         return result
-
-
-def restart_service(host, name: str, timeout: int, poll: float = 1.0) -> None:
-    """Stop the service, wait until it is stopped, start it, wait until it runs; RemoteError on a timeout."""
-    for action, wanted in (('stop', 'Stopped'), ('start', 'Running')):
-        if host.service_state(name) != wanted:
-            host.control_service(name, action)
-        deadline = time.monotonic() + timeout
-        while (state := host.service_state(name)) != wanted:
-            if state is None:
-                raise RemoteError(f'service {name} does not exist on this server', kind='not_found')
-            if time.monotonic() > deadline:
-                raise RemoteError(f'service {name} did not reach {wanted} within {timeout} s '
-                                  f'(it is {state}); check the server', kind='timeout')
-            time.sleep(poll)

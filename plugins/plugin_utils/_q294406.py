@@ -25,6 +25,8 @@ STATES = ('present', 'absent')
 STATUSES = ('compliant', 'needs_change', 'changed', 'not_applicable', 'blocked')
 REQUIRED_SERVICE_PACK = 4
 REQUIRED_STORE_VERSION = FileVersion.parse('5.5.2654.81')
+# How the message starts when a blocked host is refused the write (error_kind 'blocked').
+REFUSAL = 'Q294406 prerequisites not met, nothing was written'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,11 +138,30 @@ def plan(current: RegValue | None, state: str = 'present', protocol: str = 'http
 
 
 def write_allowed(evaluation: dict, state: str, ignore_prerequisites: bool = False) -> bool:
-    """May a planned change be written?  Removing the value is always allowed (it restores the default);
-    setting it only when the host is compliant or needs_change, unless ``ignore_prerequisites``."""
-    if validate_state(state) == 'absent' or ignore_prerequisites:
+    """May a planned change be written?  The one rule, as the module documentation states it.
+
+    Removing the value (``state: absent``) is always allowed: it restores the default.  Setting it
+    is allowed when the host needs the change; on a ``blocked`` host only with
+    ``ignore_prerequisites``; on a ``not_applicable`` host (no Exchange 5.5, or OWA not SSL only)
+    never, whatever ``ignore_prerequisites`` says.
+    """
+    if validate_state(state) == 'absent':
         return True
-    return evaluation['status'] in ('compliant', 'needs_change')
+    status = evaluation['status']
+    if status == 'blocked':
+        return bool(ignore_prerequisites)
+    return status in ('compliant', 'needs_change')
+
+
+def refusal(evaluation: dict) -> str | None:
+    """Why a change that :func:`write_allowed` forbids fails the task, or None when it is simply not made.
+
+    A ``blocked`` host fails with the reasons (error_kind ``blocked``); a ``not_applicable`` host is
+    left alone without an error (the change does not apply to it).
+    """
+    if evaluation['status'] != 'blocked':
+        return None
+    return f'{REFUSAL}: ' + '; '.join(evaluation['reasons']) + ' (set ignore_prerequisites: true to write anyway)'
 
 
 def status_after_change(facts: dict, change: Plan, protocol: str = 'https:') -> dict:

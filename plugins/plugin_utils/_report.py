@@ -1,7 +1,8 @@
 # Copyright (c) 2026 legacy_exchange.exchange55 contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The KB Q294406 fleet report as a pure builder: per-host task results in; JSON, HTML, JUnit and a summary out.  No I/O.
+"""The KB Q294406 fleet report: a pure builder (per-host task results in; JSON, HTML, JUnit and a summary out)
+and :func:`write_report`, the one function here that touches the disk.
 
 Input is what ``owa_url_protocol`` (or ``server_info``) returned for each host, as registered
 by the role, whose ``failed_when`` rewrites ``failed`` (a refused write is not a failure unless
@@ -29,6 +30,7 @@ import xml.etree.ElementTree as ET
 
 from jinja2 import Environment
 
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import atomic_write
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q294406 import STATUSES
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue
 
@@ -419,3 +421,35 @@ footer { margin-top: 12px; color: var(--muted); font-size: 12px; }
 </body>
 </html>
 ''')
+
+
+# ------------------------------------------------------------------ writing the files
+_RENDER = {'json': lambda report: render_json(report).encode('utf-8'),
+           'html': lambda report: render_html(report).encode('utf-8'),
+           'junit': render_junit}
+_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$')
+
+
+def write_report(report: dict, dest: str, name: str | None, formats: list, now: datetime.datetime) -> dict:
+    """Write each format as ``<dest>/<name><ext>`` (owner-only, atomically); return {format: path}.
+
+    Without ``name`` the stem is ``q294406-<mode>-<UTC time>``, with ``-2``, ``-3``... added
+    if a report of that second exists already, so no earlier report is overwritten.
+    """
+    if name is not None and not _NAME.match(name):
+        raise ValueError(f'name {name!r} must be a plain file name (letters, digits, ".", "_", "-"), without a directory or extension')
+    directory = os.path.abspath(os.path.expanduser(dest))
+    os.makedirs(directory, mode=0o750, exist_ok=True)
+    formats = list(dict.fromkeys(formats))
+    stem = name
+    if stem is None:
+        base = f'q294406-{report["mode"]}-{now.strftime("%Y%m%dT%H%M%SZ")}'
+        stem, number = base, 1
+        while any(os.path.exists(os.path.join(directory, stem + EXTENSIONS[fmt])) for fmt in formats):
+            number += 1
+            stem = f'{base}-{number}'
+    paths = {}
+    for fmt in formats:
+        paths[fmt] = os.path.join(directory, stem + EXTENSIONS[fmt])
+        atomic_write(paths[fmt], _RENDER[fmt](report))
+    return paths

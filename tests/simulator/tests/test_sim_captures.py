@@ -16,7 +16,7 @@ from simhelpers import ACTION_ENUMERATE, ACTION_PULL, CIMV2, NS, REG_URI, WQL, F
 
 SUBNET = '127.0.2'
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-CAPTURE_DIRS = [os.path.join(REPO, 'tests', 'unit', 'plugins', 'plugin_utils', 'captures'),
+CAPTURE_DIRS = [os.path.join(REPO, 'tests', 'unit', 'plugins', 'plugin_utils', '_remote', 'captures'),
                 os.path.join(os.path.dirname(REPO), 'shared', 'reference', 'captures')]
 XSI_TYPE = '{http://www.w3.org/2001/XMLSchema-instance}type'
 # The property list of the real XmlFragment capture's query (txwinrm's Win32_Service.properties).

@@ -49,6 +49,7 @@ def _collection_module(name: str):
 
 
 _smb = _collection_module('plugins.plugin_utils._remote._smb')
+_smb_session = _collection_module('plugins.plugin_utils._remote._smb_session')
 RemoteError = _collection_module('plugins.plugin_utils._remote._base').RemoteError
 RegValue = _collection_module('plugins.plugin_utils._registry').RegValue
 SMBHost = _smb.SMBHost
@@ -399,10 +400,10 @@ def test_account_without_registry_or_share_access_is_access_denied(fleet):
 def test_required_signing_signs_even_when_the_server_only_offers_it(fleet):
     with connect(fleet, 'sp4_fixed', require_signing=True) as host:
         assert host.get_value(SETUP, 'NewestBuild') == RegValue('REG_DWORD', 1960)
-        assert _smb._signing_active(host._conn)
+        assert _smb_session._signing_active(host._conn)
     with connect(fleet, 'sp4_fixed') as host:
         host.get_value(SETUP, 'NewestBuild')
-        assert not _smb._signing_active(host._conn)
+        assert not _smb_session._signing_active(host._conn)
 
 
 def test_required_signing_refuses_a_server_without_signing(fleet):
@@ -416,7 +417,7 @@ def test_required_signing_refuses_a_server_without_signing(fleet):
 def test_server_that_requires_signing_gets_signed_smb3(fleet):
     with connect(fleet, 'smb3_signing_required') as host:
         assert host.get_value(SETUP, 'Services') == RegValue('REG_SZ', 'C:\\exchsrvr')
-        assert host._conn.getDialect() >= 0x300 and _smb._signing_active(host._conn)
+        assert host._conn.getDialect() >= 0x300 and _smb_session._signing_active(host._conn)
 
 
 def test_nt4_style_host_on_port_139(fleet):

@@ -13,6 +13,7 @@ from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._exchan
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._owa_probe import OwaAnswer
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q294406 import (
     KEY, VALUE_NAME, Plan, current_value, evaluate, plan, status_after_change, validate_protocol, validate_state, write_allowed)
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q294406 import REFUSAL, refusal
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue
 from ansible_collections.legacy_exchange.exchange55.tests.unit.plugins.plugin_utils.fakes import PARAMETERS_PRIVATE, SERVERS, fake_server
 
@@ -175,9 +176,18 @@ def test_current_value_reads_the_facts():
     ('not_applicable', 'present', False, False),
     ('blocked', 'present', True, True),
     ('blocked', 'absent', False, True),
+    ('not_applicable', 'present', True, False),     # the docs: a not_applicable server is never changed
+    ('not_applicable', 'absent', False, True),
+    ('compliant', 'present', False, True),
 ])
 def test_write_allowed(status, state, ignore, allowed):
     assert write_allowed({'status': status}, state, ignore) is allowed
+
+
+def test_a_refused_blocked_write_names_the_reasons_and_the_way_out():
+    message = refusal({'status': 'blocked', 'reasons': ['Service Pack 3 found', 'Store.exe missing']})
+    assert message == (f'{REFUSAL}: Service Pack 3 found; Store.exe missing (set ignore_prerequisites: true to write anyway)')
+    assert refusal({'status': 'not_applicable', 'reasons': ['OWA is not SSL-only']}) is None
 
 
 def test_setting_the_value_reports_changed():

@@ -15,6 +15,8 @@ from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._regist
     TYPE_CODES,
     RegValue,
     export_reg_file,
+    decode_value,
+    encode_value,
     export_regedit4,
     hive_handle,
     long_key_path,
@@ -22,6 +24,7 @@ from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._regist
     parse_regedit4,
     type_name,
 )
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
 
 PARAMETERS_PRIVATE = 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIS\\ParametersPrivate'
 PARAMETERS_PRIVATE_LONG = 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIS\\ParametersPrivate'
@@ -639,3 +642,61 @@ def test_version5_files_hold_every_stored_byte_as_it_is(code, raw, data, kept):
         assert bytes.fromhex(written.replace(',', '')) == raw
     else:                                   # the ordinary forms of well-formed values
         assert not kept and (line.startswith('"v"="') or line.startswith('"v"=dword:'))
+# --- the wire codec: decoding what MS-RRP returns, encoding what it takes ---------------------------------------------------------------
+
+@pytest.mark.parametrize('code, data, expected', [
+    (1, utf16('https:\0'), RegValue('REG_SZ', 'https:')),
+    (1, utf16('https:'), RegValue('REG_SZ', 'https:')),                       # stored without terminator
+    (1, utf16('https:\0junk after the terminator\0'), RegValue('REG_SZ', 'https:')),
+    (1, utf16('ab\0') + b'\x00', RegValue('REG_SZ', 'ab')),                   # odd length: the stray byte is dropped
+    (1, b'', RegValue('REG_SZ', '')),
+    (2, utf16('%SystemRoot%\\system32\0'), RegValue('REG_EXPAND_SZ', '%SystemRoot%\\system32')),
+    (4, b'\xa8\x07\x00\x00', RegValue('REG_DWORD', 1960)),
+    (4, b'\xff\xff\xff\xff', RegValue('REG_DWORD', 0xFFFFFFFF)),
+    (4, b'\x05', RegValue('REG_DWORD', 5)),                                    # short data is zero-padded
+    (11, (2 ** 40 + 5).to_bytes(8, 'little'), RegValue('REG_QWORD', 2 ** 40 + 5)),
+    (7, utf16('a\0bc\0\0'), RegValue('REG_MULTI_SZ', ('a', 'bc'))),
+    (7, utf16('a\0\0ignored\0\0'), RegValue('REG_MULTI_SZ', ('a',))),          # the list ends at the first empty string
+    (7, utf16('\0'), RegValue('REG_MULTI_SZ', ())),
+    (7, utf16('no terminator'), RegValue('REG_MULTI_SZ', ('no terminator',))),
+    (3, b'\x00\x01\xff', RegValue('REG_BINARY', b'\x00\x01\xff')),
+])
+def test_decode_value(code, data, expected):
+    assert decode_value(code, data) == expected
+
+
+@pytest.mark.parametrize('code', [0, 5, 6, 8, 9, 10])
+def test_decode_value_rejects_types_regvalue_cannot_hold(code):
+    with pytest.raises(RemoteError) as raised:
+        decode_value(code, b'\x00\x00\x00\x00')
+    assert raised.value.kind == 'unsupported' and str(code) in str(raised.value)
+
+
+@pytest.mark.parametrize('value', [
+    RegValue('REG_SZ', 'https:'),
+    RegValue('REG_SZ', ''),
+    RegValue('REG_SZ', 'Größe ✓'),
+    RegValue('REG_EXPAND_SZ', '%SystemRoot%'),
+    RegValue('REG_DWORD', 0),
+    RegValue('REG_DWORD', 0xFFFFFFFF),
+    RegValue('REG_QWORD', 2 ** 64 - 1),
+    RegValue('REG_MULTI_SZ', ('a', 'b')),
+    RegValue('REG_MULTI_SZ', ()),
+    RegValue('REG_BINARY', b''),
+    RegValue('REG_BINARY', b'\x00\xff'),
+])
+def test_encode_then_decode_is_identity(value):
+    code, data = encode_value(value)
+    assert code == value.type_code
+    assert decode_value(code, data) == value
+
+
+def test_strings_are_written_nul_terminated():
+    assert encode_value(RegValue('REG_SZ', 'https:')) == (1, utf16('https:\0'))
+    assert encode_value(RegValue('REG_MULTI_SZ', ('a', 'b'))) == (7, utf16('a\0b\0\0'))
+    assert encode_value(RegValue('REG_DWORD', 1960)) == (4, b'\xa8\x07\x00\x00')
+
+
+def test_encode_value_needs_a_regvalue():
+    with pytest.raises(TypeError):
+        encode_value('https:')

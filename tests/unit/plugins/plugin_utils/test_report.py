@@ -21,10 +21,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils import _report as _report_module
-
-from ansible_collections.legacy_exchange.exchange55.plugins.action.fleet_report import write_report
-from ansible_collections.legacy_exchange.exchange55.plugins.action.owa_url_protocol import REFUSAL, ActionModule as OwaUrlProtocol
+from ansible_collections.legacy_exchange.exchange55.plugins.action.owa_url_protocol import ActionModule as OwaUrlProtocol
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._owa_probe import OwaAnswer
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q294406 import REFUSAL
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._report import (
     NO_RESULT,
     REPORT_STATUSES,
@@ -37,6 +36,7 @@ from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._report
     summary_lines,
     value_text,
     versions_text,
+    write_report,
 )
 from ansible_collections.legacy_exchange.exchange55.tests.unit.plugins.plugin_utils.fakes import SERVERS, fake_server
 

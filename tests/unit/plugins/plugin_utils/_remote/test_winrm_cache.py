@@ -10,7 +10,7 @@ import pytest
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._winrm import WinRMHost
-from ansible_collections.legacy_exchange.exchange55.tests.unit.plugins.plugin_utils.wsman_fakes import PASSWORD, USER, FakeTransport, reg_output
+from ansible_collections.legacy_exchange.exchange55.tests.unit.plugins.plugin_utils._remote.wsman_fakes import PASSWORD, USER, FakeTransport, reg_output
 
 KEY = 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIS\\ParametersPrivate'
 

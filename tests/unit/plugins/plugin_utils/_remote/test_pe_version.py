@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._smb import PE_HEAD_BYTES, read_pe_version
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._pe_version import PE_HEAD_BYTES, read_pe_version
 from ansible_collections.legacy_exchange.exchange55.tests.smbhost.pe_version import build_pe
 
 pytest.importorskip('pefile')

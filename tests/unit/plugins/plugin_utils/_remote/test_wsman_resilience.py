@@ -15,7 +15,7 @@ from winrm.exceptions import WinRMTransportError
 
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._wsman import WSManClient, tls_advice, wmi_uri
-from ansible_collections.legacy_exchange.exchange55.tests.unit.plugins.plugin_utils.wsman_fakes import (
+from ansible_collections.legacy_exchange.exchange55.tests.unit.plugins.plugin_utils._remote.wsman_fakes import (
     STDREGPROV, capture, get_response, http_fault, make_protocol, reg_output,
 )
 

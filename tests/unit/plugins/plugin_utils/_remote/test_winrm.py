@@ -13,7 +13,7 @@ import pytest
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._winrm import CIM_DATAFILE, WIN32_SERVICE, WinRMHost
-from ansible_collections.legacy_exchange.exchange55.tests.unit.plugins.plugin_utils.wsman_fakes import (
+from ansible_collections.legacy_exchange.exchange55.tests.unit.plugins.plugin_utils._remote.wsman_fakes import (
     NS, PASSWORD, STDREGPROV, USER, FakeTransport, access_denied_fault, capture, get_response, get_response_from, method_output,
     not_found_fault, reg_output,
 )

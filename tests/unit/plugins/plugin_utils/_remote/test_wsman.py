@@ -19,7 +19,7 @@ from winrm.protocol import Protocol
 
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._wsman import Fault, WSManClient, wmi_uri, wql_string
-from ansible_collections.legacy_exchange.exchange55.tests.unit.plugins.plugin_utils.wsman_fakes import (
+from ansible_collections.legacy_exchange.exchange55.tests.unit.plugins.plugin_utils._remote.wsman_fakes import (
     CAPTURES, NS, PASSWORD, STDREGPROV, USER, FakeTransport, Sent, access_denied_fault, capture, fault_envelope, get_response,
     get_response_from, http_fault, make_protocol, method_output, not_found_fault,
 )

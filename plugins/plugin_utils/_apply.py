@@ -1,0 +1,107 @@
+# Copyright (c) 2026 legacy_exchange.exchange55 contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The one apply pipeline: plan -> check/diff -> backup -> write -> read back -> result.
+
+A *change* is anything with ``changes`` (bool), ``before`` and ``after`` (a RegValue, or
+None for "absent") and ``diff()`` (an Ansible diff dict), such as :class:`_q294406.Plan`.
+:func:`apply_change` runs the pipeline for one value through a RemoteHost; the decisions
+in it are pure functions (:func:`preview`, :func:`read_back_failure`) so they are tested
+without a server.  Deciding *whether* a write is allowed is the caller's policy (for
+Q294406, :func:`_q294406.write_allowed`); this module only carries a change out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import write_backup
+
+
+@dataclasses.dataclass(frozen=True)
+class BackupTarget:
+    """Where and for whom a backup is written before the write (see :func:`_backup.write_backup`)."""
+
+    backup_dir: str | None
+    inventory_hostname: str
+    remote_host: str
+    transport: str
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What the pipeline did: ``result`` holds the fields for the task result; ``written`` is True
+    once the change was written and read back as planned (the caller may then go on, e.g. restart)."""
+
+    result: dict
+    written: bool = False
+
+
+def record(value) -> dict | None:
+    """A value as a result field: its record, or None when absent."""
+    return None if value is None else value.to_record()
+
+
+def preview(change, diff: bool) -> dict:
+    """The result fields of a planned change before anything is written (what check mode reports)."""
+    if not change.changes:
+        return {'changed': False, 'before': record(change.before), 'after': record(change.before)}
+    fields = {'changed': True, 'before': record(change.before), 'after': record(change.after)}
+    if diff:
+        fields['diff'] = change.diff()
+    return fields
+
+
+def backup_failure(change, error: Exception) -> dict:
+    """The result fields when the backup could not be written: nothing was changed."""
+    return {'changed': False, 'after': record(change.before), 'failed': True, 'error_kind': 'backup_failed',
+            'msg': f'the backup could not be written, so nothing was changed: {error}'}
+
+
+def read_back_failure(change, name: str, stored) -> dict | None:
+    """None when the server holds what was written; otherwise the result fields of a read-back mismatch.
+
+    ``changed`` then says what the server holds now: a lost write left it as it was.
+    """
+    if stored == change.after:
+        return None
+    want = 'absent' if change.after is None else change.after.to_text()
+    seen = 'absent' if stored is None else stored.to_text()
+    return {'changed': stored != change.before, 'failed': True, 'error_kind': 'read_back_mismatch',
+            'msg': f'read-back mismatch: wrote {name} = {want} but the server holds {seen}; '
+                   'the write was not stored, check the server (registry permissions, policies) and run again'}
+
+
+def apply_change(host, change, *, key: str, name: str, check_mode: bool, diff: bool,
+                 backup: BackupTarget | None = None, absent_type: str | None = None) -> Outcome:
+    """Carry out ``change`` of ``key\\name`` on ``host``: preview, stop in check mode, back up the key,
+    write (set or delete), read back and compare.
+
+    ``absent_type`` is the type the read-back expects when the change deletes the value.
+    Remote failures propagate as RemoteError; a backup that cannot be written stops before any write.
+    """
+    result = preview(change, diff)
+    if not change.changes or check_mode:
+        return Outcome(result)
+
+    if backup is not None:
+        values = host.get_values(key) or {}
+        try:
+            result['backup_file'], result['backup_record'] = write_backup(
+                backup.backup_dir, backup.inventory_hostname, remote_host=backup.remote_host, transport=backup.transport,
+                key=key, values=values, value_name=name, prior=change.before, planned=change.after)
+        except (OSError, ValueError) as exc:
+            result.update(backup_failure(change, exc))
+            return Outcome(result)
+
+    if change.after is None:
+        host.delete_value(key, name)
+    else:
+        host.set_value(key, name, change.after)
+    stored = host.get_value(key, name, expected_type=change.after.type if change.after else absent_type)
+    result['after'] = record(stored)
+    failure = read_back_failure(change, name, stored)
+    if failure is not None:
+        result.update(failure)
+        return Outcome(result)
+    return Outcome(result, written=True)

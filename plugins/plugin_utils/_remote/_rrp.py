@@ -1,0 +1,192 @@
+# Copyright (c) 2026 legacy_exchange.exchange55 contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""MS-RRP (the Windows Remote Registry Protocol) over the ``\\winreg`` pipe of an :class:`SMBSession`.
+
+Key handles are kept open (cached per key and access) until the host closes; values are read
+with one BaseRegQueryValue (two when the first buffer is too small) and written with one
+BaseRegSetValue.  The bytes are turned into :class:`RegValue` by :mod:`_registry`'s codec.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue, decode_value, encode_value, parse_key_path
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._smb_session import (
+    _KEY_MISSING,
+    ERROR_FILE_NOT_FOUND,
+    ERROR_NO_MORE_ITEMS,
+    _MoreData,
+)
+
+# Registry access rights (MS-RRP 2.2.3).
+KEY_QUERY_VALUE = 0x0001
+KEY_SET_VALUE = 0x0002
+KEY_READ = 0x20019
+
+_FIRST_VALUE_BUFFER = 512      # bytes offered for a value's data; larger values cost one more call
+_MAX_NAME_CHARS = 16383        # the longest value name Windows allows
+_MAX_VALUES = 1 << 20
+
+
+class RRPClient:
+    """The registry operations of :class:`RemoteHost` over MS-RRP; mixed into an :class:`SMBSession`."""
+
+    def _init_registry(self) -> None:
+        self._hives = {}
+        self._keys = {}
+
+    # ----------------------------------------------------------------- registry
+    def get_value(self, key, name, expected_type=None):
+        handle = self._open_key(key)
+        if handle is None:
+            return None
+        found = self._query_value(handle, key, name)
+        return None if found is None else self._decode(key, name, *found)
+
+    def enum_values(self, key):
+        raw = self._enum_raw(key)
+        if raw is None:
+            return None
+        return {name: self._decode(key, name, code, data).type for name, (code, data) in raw.items()}
+
+    def get_values(self, key):
+        raw = self._enum_raw(key)
+        if raw is None:
+            return None
+        return {name: self._decode(key, name, code, data) for name, (code, data) in raw.items()}
+
+    def set_value(self, key, name, value):
+        """BaseRegSetValue, after one BaseRegQueryValue of the current value.
+
+        Samba (the test server) ignores a SetValue whose bytes equal the stored ones even when the
+        type differs, so REG_EXPAND_SZ "https:" would stay REG_EXPAND_SZ; Windows changes the type.
+        When the stored value has the same bytes and another type it is deleted first, so a type
+        change happens on both.
+        """
+        code, data = encode_value(value)
+        handle = self._open_key(key, write=True)
+        if handle is None:
+            raise RemoteError(f'{self.host}: cannot write {key}\\{name}: the key does not exist', kind='not_found', host=self.host)
+        current = self._query_value(handle, key, name)
+        if current is not None and current[0] != code and current[1] == data:
+            self._rpc(f'delete {key}\\{name}', self._lib.rrp.hBaseRegDeleteValue, self._pipe('winreg'), handle, name,
+                      absent=(ERROR_FILE_NOT_FOUND,))
+        rrp = self._lib.rrp
+        request = rrp.BaseRegSetValue()
+        request['hKey'] = handle
+        request['lpValueName'] = name + '\0'
+        request['dwType'] = code
+        request['lpData'] = data
+        request['cbData'] = len(data)
+        self._rpc(f'write {key}\\{name}', self._pipe('winreg').request, request)
+
+    def delete_value(self, key, name):
+        handle = self._open_key(key, write=True)
+        if handle is None:
+            return False
+        done = self._rpc(f'delete {key}\\{name}', self._lib.rrp.hBaseRegDeleteValue, self._pipe('winreg'), handle, name,
+                         absent=(ERROR_FILE_NOT_FOUND,))
+        return done is not None
+
+    def _decode(self, key, name, code, data) -> RegValue:
+        try:
+            return decode_value(code, data)
+        except RemoteError as error:
+            raise RemoteError(f'{self.host}: {key}\\{name}: {error}', kind=error.kind, host=self.host) from None
+
+    def _open_key(self, key: str, write: bool = False):
+        """Return a cached handle to ``key`` (read, or query+set-value access), or None when the key does not exist."""
+        hive, subkey = parse_key_path(key)
+        cache_key = (hive, subkey.lower(), write)
+        if cache_key in self._keys:
+            return self._keys[cache_key]
+        root = self._hive(hive)
+        if not subkey:
+            return root
+        access = KEY_SET_VALUE | KEY_QUERY_VALUE if write else KEY_READ
+        answer = self._rpc(f'{"write" if write else "read"} {key}', self._open_subkey, root, subkey, access,
+                           absent=_KEY_MISSING)
+        if answer is None:
+            return None
+        self._keys[cache_key] = answer['phkResult']
+        return answer['phkResult']
+
+    def _open_subkey(self, root, subkey: str, access: int):
+        return self._lib.rrp.hBaseRegOpenKey(self._pipe('winreg'), root, subkey, samDesired=access)
+
+    def _hive(self, hive: str):
+        if hive not in self._hives:
+            rrp = self._lib.rrp
+            opener = {'HKLM': rrp.hOpenLocalMachine, 'HKCU': rrp.hOpenCurrentUser, 'HKU': rrp.hOpenUsers,
+                      'HKCR': rrp.hOpenClassesRoot, 'HKCC': rrp.hOpenCurrentConfig}[hive]
+            self._hives[hive] = self._rpc(f'open {hive}', opener, self._pipe('winreg'))['phKey']
+        return self._hives[hive]
+
+    def _query_value(self, handle, key, name):
+        """BaseRegQueryValue: (type, bytes) in one call (two when the value exceeds the first buffer), None if absent."""
+        def request(size):
+            call = self._lib.rrp.BaseRegQueryValue()
+            call['hKey'] = handle
+            call['lpValueName'] = name + '\0'
+            return _with_buffer(call, size)
+
+        answer = self._sized_rpc(f'read {key}\\{name}', request, _KEY_MISSING)
+        return None if answer is None else (answer['lpType'], _data(answer))
+
+    def _enum_raw(self, key):
+        """{name: (type, bytes)} of every value of ``key`` in stored order, or None when the key is missing.
+
+        One BaseRegEnumValue per value plus the one answering ERROR_NO_MORE_ITEMS (BaseRegQueryInfoKey
+        would cost the same call, and Samba rejects impacket's form of it).
+        """
+        handle = self._open_key(key)
+        if handle is None:
+            return None
+        values = {}
+        for index in range(_MAX_VALUES):
+            def request(size, index=index):
+                call = self._lib.rrp.BaseRegEnumValue()
+                call['hKey'] = handle
+                call['dwIndex'] = index
+                call.fields['lpValueNameIn'].fields['MaximumLength'] = _MAX_NAME_CHARS * 2
+                call.fields['lpValueNameIn'].fields['Data'].fields['Data'].fields['MaximumCount'] = _MAX_NAME_CHARS
+                return _with_buffer(call, size)
+
+            answer = self._sized_rpc(f'read {key}', request, (ERROR_NO_MORE_ITEMS,))
+            if answer is None:
+                break
+            name = answer['lpValueNameOut']
+            values[name[:-1] if name.endswith('\0') else name] = (answer['lpType'], _data(answer))
+        return values
+
+    def _sized_rpc(self, action: str, make_request, absent):
+        """Send ``make_request(buffer size)`` on \\winreg; on ERROR_MORE_DATA send it again with the size the server named."""
+        size = _FIRST_VALUE_BUFFER
+        for _attempt in range(3):
+            try:
+                return self._rpc(action, self._pipe('winreg').request, make_request(size), absent=absent, more=True)
+            except _MoreData as more:
+                size = max(more.size, size * 2)
+        raise RemoteError(f'{self.host}: {action}: the value kept growing while being read', host=self.host)
+
+    def _close_registry(self) -> None:
+        """BaseRegCloseKey every cached key and hive handle (errors ignored)."""
+        winreg = self._pipes.get('winreg')
+        for handle in [*self._keys.values(), *self._hives.values()]:
+            with contextlib.suppress(*self._quiet_errors()):
+                self.requests += 1
+                self._lib.rrp.hBaseRegCloseKey(winreg, handle)
+
+
+def _with_buffer(call, size: int):
+    call['lpData'] = b' ' * size
+    call['lpcbData'] = size
+    call['lpcbLen'] = size
+    return call
+
+
+def _data(answer) -> bytes:
+    return b''.join(answer['lpData'])[:answer['lpcbData']]

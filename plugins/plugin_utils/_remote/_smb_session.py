@@ -1,0 +1,404 @@
+# Copyright (c) 2026 legacy_exchange.exchange55 contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The SMB session under the smb transport: login, signing, tree connects, named pipes, error translation.
+
+:class:`SMBSession` is the base of :class:`_smb.SMBHost`; the protocol clients on top of it
+(:mod:`_rrp` for the registry, :mod:`_scmr` for services) send their calls through
+:meth:`SMBSession._rpc` and :meth:`SMBSession._smb_call`, which count every exchange and
+turn impacket's and the socket's failures into one-line :class:`RemoteError` s.
+
+impacket is imported only when a session object is created (it costs about 0.2 s and the
+WinRM transport does not need it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import socket
+import struct
+import types
+
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
+
+# Win32 error codes met in MS-RRP / MS-SCMR answers.
+ERROR_FILE_NOT_FOUND = 2
+ERROR_ACCESS_DENIED = 5
+ERROR_INVALID_NAME = 123
+ERROR_MORE_DATA = 234
+ERROR_NO_MORE_ITEMS = 259
+ERROR_BADKEY = 1010
+ERROR_KEY_DELETED = 1018
+ERROR_SERVICE_ALREADY_RUNNING = 1056
+ERROR_SERVICE_DOES_NOT_EXIST = 1060
+ERROR_SERVICE_NOT_ACTIVE = 1062
+_KEY_MISSING = (ERROR_FILE_NOT_FOUND, ERROR_BADKEY, ERROR_KEY_DELETED)
+
+# NT status codes met in SMB answers.
+STATUS_ACCESS_DENIED = 0xC0000022
+STATUS_NO_SUCH_FILE = 0xC000000F
+STATUS_OBJECT_NAME_INVALID = 0xC0000033
+STATUS_OBJECT_NAME_NOT_FOUND = 0xC0000034
+STATUS_OBJECT_PATH_NOT_FOUND = 0xC000003A
+STATUS_FILE_IS_A_DIRECTORY = 0xC00000BA
+STATUS_BAD_NETWORK_NAME = 0xC00000CC
+STATUS_IO_TIMEOUT = 0xC00000B5
+_FILE_MISSING = (STATUS_NO_SUCH_FILE, STATUS_OBJECT_NAME_INVALID, STATUS_OBJECT_NAME_NOT_FOUND,
+                 STATUS_OBJECT_PATH_NOT_FOUND, STATUS_FILE_IS_A_DIRECTORY)
+_AUTH_STATUSES = frozenset((
+    0xC000006D,  # STATUS_LOGON_FAILURE
+    0xC000006A,  # STATUS_WRONG_PASSWORD
+    0xC0000064,  # STATUS_NO_SUCH_USER
+    0xC000006E,  # STATUS_ACCOUNT_RESTRICTION
+    0xC000006F,  # STATUS_INVALID_LOGON_HOURS
+    0xC0000070,  # STATUS_INVALID_WORKSTATION
+    0xC0000071,  # STATUS_PASSWORD_EXPIRED
+    0xC0000072,  # STATUS_ACCOUNT_DISABLED
+    0xC0000193,  # STATUS_ACCOUNT_EXPIRED
+    0xC0000224,  # STATUS_PASSWORD_MUST_CHANGE
+    0xC0000234,  # STATUS_ACCOUNT_LOCKED_OUT
+    0xC000015B,  # STATUS_LOGON_TYPE_NOT_GRANTED
+))
+
+
+_IMPACKET = None
+
+
+def _load_impacket() -> types.SimpleNamespace:
+    """Import impacket once; a missing package is a RemoteError naming it."""
+    global _IMPACKET
+    if _IMPACKET is None:
+        try:
+            from impacket import nmb, nt_errors, smb, smb3, system_errors
+            from impacket.dcerpc.v5 import rpcrt, rrp, scmr, transport
+            from impacket.smbconnection import SMBConnection, SessionError
+        except ImportError:
+            raise RemoteError('the smb transport needs the Python package "impacket" on the controller: pip install impacket',
+                              kind='unsupported') from None
+        _IMPACKET = types.SimpleNamespace(
+            nmb=nmb, nt_errors=nt_errors, system_errors=system_errors, smb=smb, smb3=smb3, rpcrt=rpcrt, rrp=rrp, scmr=scmr,
+            SMBConnection=SMBConnection, PipeTransport=_transceive_transport(transport.SMBTransport, smb3),
+            session_errors=(SessionError, smb.SessionError, smb3.SessionError),
+        )
+    return _IMPACKET
+
+
+def _transceive_transport(base, smb3):
+    """An impacket SMBTransport that sends each RPC call's last fragment with TransactNamedPipe.
+
+    impacket writes a call to the pipe and then reads the answer: two SMB exchanges per RPC.
+    Windows clients use one transaction (SMB_COM_TRANSACTION / FSCTL_PIPE_TRANSCEIVE) that
+    carries the call and returns the first answer fragment; this does the same, so every
+    RPC costs one round trip.  Further answer fragments are still read with reads.
+    """
+    class PipeTransport(base):
+        _answer = None
+
+        def send(self, data, forceWriteAndx=0, forceRecv=0):
+            # ptype (byte 2): request 0, bind 11, alter context 14 expect an answer; flags (byte 3) 0x02: last fragment
+            tid, fid = getattr(self, '_SMBTransport__tid', None), getattr(self, '_SMBTransport__handle', None)
+            if len(data) > 3 and data[2] in (0, 11, 14) and data[3] & 0x02 and tid is not None and fid is not None:
+                server = self.get_smb_connection().getSMBServer()
+                if isinstance(server, smb3.SMB3):
+                    self._answer = server.TransactNamedPipe(tid, fid, data)
+                else:
+                    # SMB_COM_TRANSACTION / TRANS_TRANSACT_NMPIPE.  In a Unicode session the pipe name is UTF-16
+                    # after a pad byte; impacket's own TransactNamedPipe always sends ASCII, which Samba refuses.
+                    name = b'\\PIPE\\\0'
+                    if server.get_flags()[1] & server.FLAGS2_UNICODE:
+                        name = b'\0' + name.decode('ascii').encode('utf-16-le')
+                    server.send_trans(tid, struct.pack('<HH', 0x26, fid), name, b'', data)
+                    self._answer = server.TransactNamedPipeRecv()
+                return
+            super().send(data, forceWriteAndx, forceRecv)
+
+        def recv(self, forceRecv=0, count=0):
+            answer, self._answer = self._answer, None
+            return answer if answer else super().recv(forceRecv, count)
+
+        def disconnect(self):
+            """Close the pipe's file handle, then its IPC$ tree (impacket's disconnect leaves the handle to the server)."""
+            conn = self.get_smb_connection()
+            try:
+                conn.closeFile(self._SMBTransport__tid, self._SMBTransport__handle)
+            finally:
+                conn.disconnectTree(self._SMBTransport__tid)
+
+    return PipeTransport
+
+
+def split_username(username: str, domain: str = '') -> tuple[str, str]:
+    """Return (user, domain) from ``DOMAIN\\user``, ``user@domain`` or a bare ``user`` (then ``domain`` is kept)."""
+    user = (username or '').strip()
+    if '\\' in user:
+        domain, _sep, user = user.partition('\\')
+    elif '@' in user:
+        user, _sep, domain = user.rpartition('@')
+    if not user:
+        raise ValueError('an smb connection needs a user name (ansible_user), e.g. Administrator or EXCHANGE\\Administrator')
+    return user, domain or ''
+
+
+def _status_code(error) -> int | None:
+    """The NT status or Win32 code an impacket exception carries, or None."""
+    getter = getattr(error, 'getErrorCode', None) or getattr(error, 'get_error_code', None)
+    try:
+        return getter() if getter else None
+    except (AttributeError, IndexError, TypeError):   # e.g. NetBIOSError raised with a message only
+        return None
+
+
+class SMBSession:
+    """An SMB session to one host, opened on first use, with its trees and bound DCE/RPC pipes.
+
+    The session opens on first use (negotiate + NTLM: 3 exchanges); each pipe costs 3 more
+    (IPC$ tree, open, bind) and every RPC call one.  ``requests`` counts every request/response
+    exchange this object started, closes included.
+
+    With ``require_signing`` every SMB request is signed (also when the server only offers
+    signing) or the session is refused; impacket does not check the server's signatures.
+    ``port`` 139 is NetBIOS session service, what NT 4.0 offers.
+    """
+
+    def __init__(self, host: str, username: str, password: str, port: int = 445, domain: str = '',
+                 require_signing: bool = False, timeout: float = 30):
+        if not host or not str(host).strip():
+            raise ValueError('an smb connection needs a host name or address (ansible_host)')
+        self.host = str(host).strip()
+        try:
+            self.port = int(port)
+        except (TypeError, ValueError):
+            raise ValueError(f'smb port must be a number, got {port!r}') from None
+        self.username, self.domain = split_username(username, domain)
+        self._password = password or ''
+        self.require_signing = bool(require_signing)
+        self.timeout = timeout
+        self.requests = 0
+        self._lib = _load_impacket()
+        self._conn = None
+        self._failed = None
+        self._pipes = {}
+        self._trees = {}
+
+    def __repr__(self):
+        return f'SMBHost({self.host!r}, port={self.port}, user={self._account()!r})'
+
+    def _tree(self, share: str):
+        if share not in self._trees:
+            tree = self._smb_call(f'connect to share {share}', self._smb().connectTree, share, absent=(STATUS_BAD_NETWORK_NAME,))
+            if tree is None:
+                raise RemoteError(f'{self.host}: the administrative share {share} is not available (AutoShareServer disabled?)',
+                                  kind='not_found', host=self.host)
+            self._trees[share] = tree
+        return self._trees[share]
+
+    # ---------------------------------------------------------- connection
+    def _account(self) -> str:
+        return f'{self.domain}\\{self.username}' if self.domain else self.username
+
+    def _smb(self):
+        """The logged-on SMB session, opened on first use (3 exchanges: negotiate and a two-step NTLM login)."""
+        if self._conn is not None:
+            return self._conn
+        self._check_alive()
+        lib = self._lib
+        remote_name = self.host if self.port != 139 else _netbios_name(self.host)
+        with self._errors('connect', fatal=True):
+            self.requests += 1
+            conn = lib.SMBConnection(remote_name, self.host, sess_port=self.port, timeout=self.timeout)
+            try:
+                if self.require_signing:
+                    self._demand_signing(conn)
+                self.requests += 2
+                conn.login(self.username, self._password, self.domain)
+                if conn.isGuestSession():
+                    raise RemoteError(f'{self.host}: the server logged {self._account()} on as Guest: the account is not known there',
+                                      kind='auth', host=self.host)
+                if self.require_signing and not _signing_active(conn):
+                    raise RemoteError(f'{self.host}: smb signing was required but the session is not signed', kind='protocol', host=self.host)
+            except BaseException:
+                with contextlib.suppress(*lib.session_errors, lib.nmb.NetBIOSError, lib.nmb.NetBIOSTimeout, OSError):
+                    conn.close()
+                raise
+        self._conn = conn
+        return conn
+
+    def _demand_signing(self, conn) -> None:
+        """Make impacket sign every request even when the server only offers signing; refuse a server that cannot sign."""
+        server = conn.getSMBServer()
+        lib = self._lib
+        if isinstance(server, lib.smb3.SMB3):
+            server._Connection['RequireSigning'] = True
+            return
+        params = server._dialects_parameters
+        if not params['SecurityMode'] & lib.smb.SMB.SECURITY_SIGNATURES_ENABLED:
+            raise RemoteError(f'{self.host}: smb signing is required but the server does not offer it', kind='protocol', host=self.host)
+        params['SecurityMode'] |= lib.smb.SMB.SECURITY_SIGNATURES_REQUIRED
+        server._SignatureRequired = True
+
+    def _pipe(self, name: str):
+        """A bound DCE/RPC client on ``\\winreg`` or ``\\svcctl`` (3 exchanges: IPC$ tree, pipe open, bind)."""
+        if name not in self._pipes:
+            lib = self._lib
+            conn = self._smb()
+            uuid = {'winreg': lib.rrp.MSRPC_UUID_RRP, 'svcctl': lib.scmr.MSRPC_UUID_SCMR}[name]
+            with self._errors(f'open the \\{name} pipe'):
+                rpc = lib.PipeTransport(self.host, self.port, filename='\\' + name, smb_connection=conn)
+                dce = rpc.get_dce_rpc()
+                self.requests += 2
+                dce.connect()
+                self.requests += 1
+                dce.bind(uuid)
+            self._pipes[name] = dce
+        return self._pipes[name]
+
+    def _rpc(self, action: str, func, *args, absent=(), more=False):
+        """Run one RPC call (counted).  Returns None for a Win32 error in ``absent``; maps other failures to RemoteError."""
+        self._check_alive()
+        self.requests += 1
+        with self._errors(action):
+            try:
+                return func(*args)
+            except self._lib.rpcrt.DCERPCException as error:
+                code = _status_code(error)
+                if code in absent:
+                    return None
+                if more and code == ERROR_MORE_DATA and error.get_packet() is not None:
+                    raise _MoreData(error.get_packet()['lpcbData']) from None
+                raise
+
+    def _smb_call(self, action: str, func, *args, absent=(), **kwargs):
+        """Run one SMB request (counted).  Returns None for an NT status in ``absent``."""
+        self._check_alive()
+        self.requests += 1
+        with self._errors(action):
+            try:
+                return func(*args, **kwargs)
+            except self._lib.session_errors as error:
+                if _status_code(error) in absent:
+                    return None
+                raise
+
+    def _check_alive(self) -> None:
+        """Fail fast, with the first error again, once the session could not be opened or was lost."""
+        if self._failed is not None:
+            raise RemoteError(str(self._failed), kind=self._failed.kind, host=self.host, code=self._failed.code)
+
+    @contextlib.contextmanager
+    def _errors(self, action: str, fatal: bool = False):
+        """Translate impacket and socket failures into one-line RemoteErrors (never with the password).
+
+        A failure of the connection itself, or any failure while ``fatal`` (the login), is
+        remembered: every later call fails with it at once instead of trying again.
+        """
+        lib = self._lib
+        try:
+            yield
+        except _MoreData:
+            raise
+        except (RemoteError, lib.rpcrt.DCERPCException, *lib.session_errors, lib.nmb.NetBIOSError, lib.nmb.NetBIOSTimeout, OSError) as error:
+            remote = error if isinstance(error, RemoteError) else self._translate(action, error)
+            if fatal or remote.kind in ('timeout', 'unreachable'):
+                self._failed = remote
+            if remote is error:
+                raise
+            raise remote from None
+
+    def _translate(self, action: str, error: BaseException) -> RemoteError:
+        lib = self._lib
+        code = _status_code(error)
+        denied = f'{self.host}: access denied: {action} (as {self._account()})'
+        if isinstance(error, lib.rpcrt.DCERPCException):
+            if code == ERROR_ACCESS_DENIED:
+                return RemoteError(denied, kind='access_denied', host=self.host, code=code)
+            return RemoteError(f'{self.host}: {action} failed: {_error_name(lib.system_errors, code, "error")}',
+                               kind='protocol', host=self.host, code=code)
+        if isinstance(error, lib.session_errors):
+            name = _error_name(lib.nt_errors, code, 'NT status')
+            if code in _AUTH_STATUSES:
+                return RemoteError(f'{self.host}: login refused for {self._account()}: {name}', kind='auth', host=self.host, code=code)
+            if code == STATUS_ACCESS_DENIED:
+                return RemoteError(denied, kind='access_denied', host=self.host, code=code)
+            if code == STATUS_IO_TIMEOUT:
+                return RemoteError(f'{self.host}: {action} timed out', kind='timeout', host=self.host, code=code)
+            return RemoteError(f'{self.host}: {action} failed: {name}', kind='protocol', host=self.host, code=code)
+        if isinstance(error, (lib.nmb.NetBIOSTimeout, socket.timeout, TimeoutError)):
+            return RemoteError(f'{self.host}:{self.port}: no answer within {self.timeout} s ({action})', kind='timeout', host=self.host)
+        return RemoteError(f'{self.host}:{self.port}: {action} failed: {_os_text(error)}', kind='unreachable', host=self.host)
+
+    def _quiet_errors(self) -> tuple:
+        """The failures that closing ignores."""
+        lib = self._lib
+        return (RemoteError, *lib.session_errors, lib.rpcrt.DCERPCException, lib.nmb.NetBIOSError, lib.nmb.NetBIOSTimeout, OSError)
+
+    def _healthy(self) -> bool:
+        """True unless the connection itself was lost (then nothing is closed politely)."""
+        return self._failed is None or self._failed.kind not in ('timeout', 'unreachable')
+
+    def _close_session(self, conn, healthy: bool) -> None:
+        """Close the pipes, the trees and the session (logoff); a dead session just drops its socket."""
+        quiet = self._quiet_errors()
+        if healthy:
+            for dce in self._pipes.values():
+                with contextlib.suppress(*quiet):
+                    self.requests += 2
+                    dce.get_rpc_transport().disconnect()
+            for tree in self._trees.values():
+                with contextlib.suppress(*quiet):
+                    self.requests += 1
+                    conn.disconnectTree(tree)
+            self.requests += 1
+        with contextlib.suppress(*quiet):
+            if healthy:
+                conn.close()                              # logs off, then closes the socket
+            else:
+                conn.getSMBServer().close_session()       # a dead session: just drop the socket
+        self._pipes.clear()
+        self._trees.clear()
+
+
+class _MoreData(Exception):
+    """Internal: the server needs a larger buffer (ERROR_MORE_DATA) of ``size`` bytes."""
+
+    def __init__(self, size):
+        super().__init__(size)
+        self.size = int(size or 0)
+
+
+def _signing_active(conn) -> bool:
+    server = conn.getSMBServer()
+    session = getattr(server, '_Session', None)
+    if isinstance(session, dict):
+        return bool(session.get('SigningActivated'))
+    return bool(getattr(server, '_SignatureEnabled', False))
+
+
+def _netbios_name(host: str) -> str:
+    """The NetBIOS name to call on port 139 (NT 4.0 has no port 445): a DNS name's first label, else *SMBSERVER.
+
+    '*SMBSERVER ' with a trailing blank encodes to the same NetBIOS name as '*SMBSERVER' (names are
+    blank-padded to 15 characters) but keeps impacket from first asking UDP port 137 for the real
+    name, a query that costs seconds when nmbd or NetBIOS over UDP is not answering.
+    """
+    if re.match(r'^[0-9.]+$', host) or ':' in host:
+        return '*SMBSERVER '
+    return host.split('.', 1)[0].upper()[:15]
+
+
+def _error_name(table_module, code, what: str) -> str:
+    """'ERROR_ACCESS_DENIED (5)' from impacket's error tables, or the number when unknown."""
+    try:
+        return f'{table_module.ERROR_MESSAGES[code][0]} (0x{code:X})'
+    except (KeyError, TypeError, ValueError):
+        return f'{what} {code!r}'
+
+
+def _os_text(error) -> str:
+    inner = error.args[1] if len(error.args) > 1 and isinstance(error.args[1], BaseException) else error
+    if isinstance(inner, ConnectionRefusedError):
+        return 'connection refused'
+    if isinstance(inner, socket.gaierror):
+        return 'host name not found'
+    text = getattr(inner, 'strerror', None) or str(inner)
+    return ' '.join(str(text).split()) or type(inner).__name__

@@ -1,0 +1,95 @@
+# Copyright (c) 2026 legacy_exchange.exchange55 contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The apply pipeline: its pure decisions, and the order of its calls against an in-memory host."""
+
+from __future__ import annotations
+
+import json
+from unittest import mock
+
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._apply import (
+    BackupTarget,
+    apply_change,
+    preview,
+    read_back_failure,
+)
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q294406 import Plan
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue
+from ansible_collections.legacy_exchange.exchange55.tests.unit.plugins.plugin_utils.fakes import PARAMETERS_PRIVATE, FakeHost
+
+NAME = 'OWA Url Protocol'
+HTTPS = RegValue('REG_SZ', 'https:')
+EXPAND = RegValue('REG_EXPAND_SZ', 'https:')
+
+
+def host_with(value=None):
+    values = {'DB Path': RegValue('REG_SZ', 'C:\\exchsrvr\\mdbdata\\priv.edb')}
+    if value is not None:
+        values[NAME] = value
+    return FakeHost({PARAMETERS_PRIVATE: values})
+
+
+def run(host, change, **kwargs):
+    options = {'key': PARAMETERS_PRIVATE, 'name': NAME, 'check_mode': False, 'diff': False, 'absent_type': 'REG_SZ'}
+    return apply_change(host, change, **{**options, **kwargs})
+
+
+def test_preview_of_no_change_and_of_a_change():
+    assert preview(Plan('none', HTTPS, HTTPS), diff=True) == {'changed': False, 'before': HTTPS.to_record(), 'after': HTTPS.to_record()}
+    fields = preview(Plan('set', EXPAND, HTTPS), diff=True)
+    assert fields['changed'] is True and fields['after'] == HTTPS.to_record() and fields['before'] == EXPAND.to_record()
+    assert 'REG_EXPAND_SZ' in fields['diff']['before'] and 'REG_SZ "https:"' in fields['diff']['after']
+    assert 'diff' not in preview(Plan('set', EXPAND, HTTPS), diff=False)
+
+
+def test_read_back_failure_only_when_the_server_holds_something_else():
+    change = Plan('set', None, HTTPS)
+    assert read_back_failure(change, NAME, HTTPS) is None
+    lost = read_back_failure(change, NAME, None)
+    assert lost['changed'] is False and lost['error_kind'] == 'read_back_mismatch'
+    assert lost['msg'].startswith('read-back mismatch: wrote OWA Url Protocol = REG_SZ "https:" but the server holds absent')
+    other = read_back_failure(change, NAME, EXPAND)
+    assert other['changed'] is True     # the server holds something new, just not what was asked
+
+
+def test_check_mode_sends_no_write():
+    host = host_with(EXPAND)
+    outcome = run(host, Plan('set', EXPAND, HTTPS), check_mode=True)
+    assert outcome.result['changed'] is True and outcome.written is False
+    assert [call[0] for call in host.calls] == []
+    assert host.value(PARAMETERS_PRIVATE, NAME) == EXPAND
+
+
+def test_backup_then_write_then_read_back(tmp_path):
+    host = host_with(EXPAND)
+    target = BackupTarget(str(tmp_path), 'exsrv01', '192.0.2.10', 'winrm')
+    outcome = run(host, Plan('set', EXPAND, HTTPS), backup=target)
+    assert outcome.written is True and outcome.result['after'] == HTTPS.to_record()
+    assert [call[0] for call in host.calls] == ['get_values', 'set_value', 'get_value']
+    with open(outcome.result['backup_record'], encoding='utf-8') as handle:
+        saved = json.load(handle)
+    assert saved['prior'] == EXPAND.to_record() and saved['planned'] == HTTPS.to_record()
+
+
+def test_delete_reads_back_absent():
+    host = host_with(HTTPS)
+    outcome = run(host, Plan('delete', HTTPS, None))
+    assert outcome.written is True and outcome.result['after'] is None
+    assert host.value(PARAMETERS_PRIVATE, NAME) is None
+
+
+def test_a_backup_that_cannot_be_written_stops_before_the_write(tmp_path):
+    blocker = tmp_path / 'file'
+    blocker.write_text('')
+    host = host_with(EXPAND)
+    outcome = run(host, Plan('set', EXPAND, HTTPS), backup=BackupTarget(str(blocker), 'exsrv01', '192.0.2.10', 'winrm'))
+    assert outcome.written is False and outcome.result['error_kind'] == 'backup_failed' and outcome.result['changed'] is False
+    assert 'set_value' not in [call[0] for call in host.calls]
+
+
+def test_a_lost_write_is_not_written():
+    host = host_with(None)
+    with mock.patch.object(FakeHost, 'set_value', return_value=None):
+        outcome = run(host, Plan('set', None, HTTPS))
+    assert outcome.written is False and outcome.result['failed'] is True and outcome.result['after'] is None

@@ -1,0 +1,41 @@
+# Copyright (c) 2026 legacy_exchange.exchange55 contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""restart_service: stop, wait, start, wait; a missing service and a service that never stops."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._service import restart_service
+from ansible_collections.legacy_exchange.exchange55.tests.unit.plugins.plugin_utils.fakes import FakeHost
+
+
+def test_restart_stops_then_starts():
+    host = FakeHost(services={'MSExchangeIS': 'Running'})
+    restart_service(host, 'MSExchangeIS', timeout=5, poll=0)
+    assert [call[2] for call in host.calls if call[0] == 'control_service'] == ['stop', 'start']
+    assert host.service_state('MSExchangeIS') == 'Running'
+
+
+def test_a_stopped_service_is_only_started():
+    host = FakeHost(services={'MSExchangeIS': 'Stopped'})
+    restart_service(host, 'MSExchangeIS', timeout=5, poll=0)
+    assert [call[2] for call in host.calls if call[0] == 'control_service'] == ['start']
+
+
+def test_a_missing_service_is_not_found():
+    host = FakeHost(services={'MSExchangeIS': 'Running'})
+    host.control_service = lambda name, action: host.services.pop(name.lower())
+    with pytest.raises(RemoteError) as raised:
+        restart_service(host, 'MSExchangeIS', timeout=5, poll=0)
+    assert raised.value.kind == 'not_found'
+
+
+def test_a_service_that_never_stops_times_out():
+    host = FakeHost(services={'MSExchangeIS': 'Running'})
+    host.control_service = lambda name, action: host.services.__setitem__(name.lower(), 'Stop Pending')
+    with pytest.raises(RemoteError) as raised:
+        restart_service(host, 'MSExchangeIS', timeout=0, poll=0)
+    assert raised.value.kind == 'timeout' and 'Stop Pending' in str(raised.value)
