@@ -89,7 +89,7 @@ class RemoteHost(abc.ABC):
 
     @abc.abstractmethod
     def set_value(self, key: str, name: str, value: RegValue) -> None:
-        """Write a value (REG_SZ at least; REG_EXPAND_SZ and REG_DWORD where the transport can).
+        """Write a value of any type RegValue holds (REG_SZ, REG_EXPAND_SZ, REG_DWORD, REG_QWORD, REG_MULTI_SZ, REG_BINARY).
 
         The key must exist: a missing key raises RemoteError(kind='not_found').
         A type the transport cannot write raises RemoteError(kind='unsupported').
@@ -98,6 +98,18 @@ class RemoteHost(abc.ABC):
     @abc.abstractmethod
     def delete_value(self, key: str, name: str) -> bool:
         """Delete a value; return False when it was already absent."""
+
+    def enum_keys(self, key: str) -> list[str] | None:
+        """Return the names of a key's subkeys (in the server's order), or None when the key is missing."""
+        raise RemoteError(f'listing subkeys is not supported over {self.transport}', 'unsupported')
+
+    def create_key(self, key: str) -> None:
+        """Create a key and any missing parent; an existing key is left as it is."""
+        raise RemoteError(f'creating keys is not supported over {self.transport}', 'unsupported')
+
+    def delete_key(self, key: str) -> bool:
+        """Delete a key with all its values and subkeys, deepest first; return False when it was already absent."""
+        raise RemoteError(f'deleting keys is not supported over {self.transport}', 'unsupported')
 
     @abc.abstractmethod
     def file_version(self, path: str) -> str | None:

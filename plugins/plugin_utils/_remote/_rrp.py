@@ -25,6 +25,10 @@ from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote
 KEY_QUERY_VALUE = 0x0001
 KEY_SET_VALUE = 0x0002
 KEY_READ = 0x20019
+MAXIMUM_ALLOWED = 0x02000000
+# MS-RRP 3.1.1.2 key types: 0 is a key that persists; 1 (impacket's default for BaseRegCreateKey) is volatile and
+# would vanish at the server's next restart.
+REG_OPTION_NON_VOLATILE = 0x00000000
 
 _FIRST_VALUE_BUFFER = 512      # bytes offered for a value's data; larger values cost one more call
 _MAX_NAME_CHARS = 16383        # the longest value name Windows allows
@@ -97,22 +101,28 @@ class RRPClient:
         except RemoteError as error:
             raise RemoteError(f'{self.host}: {key}\\{name}: {error}', kind=error.kind, host=self.host) from None
 
-    def _open_key(self, key: str, write: bool = False):
-        """Return a cached handle to ``key`` (read, or query+set-value access), or None when the key does not exist."""
+    def _open_key(self, key: str, write: bool = False, tree: bool = False):
+        """Return a cached handle to ``key`` (read; query+set-value with ``write``; what the account may, to
+        create and delete subkeys, with ``tree``), or None when the key does not exist."""
         hive, subkey = parse_key_path(key)
-        cache_key = (hive, subkey.lower(), write)
+        mode = 'tree' if tree else write
+        cache_key = (hive, subkey.lower(), mode)
         if cache_key in self._keys:
             return self._keys[cache_key]
         root = self._hive(hive)
         if not subkey:
             return root
-        access = KEY_SET_VALUE | KEY_QUERY_VALUE if write else KEY_READ
-        answer = self._rpc(f'{"write" if write else "read"} {key}', self._open_subkey, root, subkey, access,
+        access = MAXIMUM_ALLOWED if tree else KEY_SET_VALUE | KEY_QUERY_VALUE if write else KEY_READ
+        answer = self._rpc(f'{"write" if write or tree else "read"} {key}', self._open_subkey, root, subkey, access,
                            absent=_KEY_MISSING)
         if answer is None:
             return None
         self._keys[cache_key] = answer['phkResult']
         return answer['phkResult']
+
+    def _create_subkey(self, parent, name: str):
+        return self._lib.rrp.hBaseRegCreateKey(self._pipe('winreg'), parent, name, dwOptions=REG_OPTION_NON_VOLATILE,
+                                               samDesired=MAXIMUM_ALLOWED)
 
     def _open_subkey(self, root, subkey: str, access: int):
         return self._lib.rrp.hBaseRegOpenKey(self._pipe('winreg'), root, subkey, samDesired=access)
@@ -171,6 +181,67 @@ class RRPClient:
             except _MoreData as more:
                 size = max(more.size, size * 2)
         raise RemoteError(f'{self.host}: {action}: the value kept growing while being read', host=self.host)
+
+    def enum_keys(self, key):
+        """BaseRegEnumKey for index 0, 1, ... until ERROR_NO_MORE_ITEMS: one call per subkey, plus one."""
+        handle = self._open_key(key)
+        if handle is None:
+            return None
+        names = []
+        for index in range(_MAX_VALUES):
+            answer = self._rpc(f'list the subkeys of {key}', self._lib.rrp.hBaseRegEnumKey, self._pipe('winreg'), handle, index,
+                               absent=(ERROR_NO_MORE_ITEMS,))
+            if answer is None:
+                break
+            name = answer['lpNameOut']
+            names.append(name[:-1] if name.endswith('\0') else name)
+        return names
+
+    def create_key(self, key):
+        """BaseRegCreateKey one level at a time from the hive (an existing level is just opened), non-volatile."""
+        hive, subkey = parse_key_path(key)
+        if not subkey:
+            raise RemoteError(f'{self.host}: cannot create {key}: it is a hive root', kind='unsupported', host=self.host)
+        rrp, winreg = self._lib.rrp, self._pipe('winreg')
+        parent, path, opened = self._hive(hive), hive, []
+        try:
+            for part in subkey.split('\\'):
+                path += '\\' + part
+                answer = self._rpc(f'create {path}', self._create_subkey, parent, part)
+                parent = answer['phkResult']
+                opened.append(parent)
+        finally:
+            for handle in opened:
+                with contextlib.suppress(*self._quiet_errors()):
+                    self._rpc('close a created key', rrp.hBaseRegCloseKey, winreg, handle)
+
+    def delete_key(self, key):
+        """Subkeys first, deepest first, then the key itself: BaseRegDeleteKey deletes only a key without subkeys
+        (MS-RRP 3.1.5.8: ERROR_ACCESS_DENIED "when the key indicated by the lpSubKey parameter has subkeys")."""
+        hive, subkey = parse_key_path(key)
+        if not subkey:
+            raise RemoteError(f'{self.host}: cannot delete {key}: it is a hive root', kind='unsupported', host=self.host)
+        children = self.enum_keys(key)
+        if children is None:
+            return False
+        for child in children:
+            self.delete_key(f'{key}\\{child}')
+        self._drop_handles(hive, subkey)
+        parent_path, _sep, leaf = subkey.rpartition('\\')
+        parent = self._open_key(f'{hive}\\{parent_path}' if parent_path else hive, tree=True)
+        if parent is None:
+            return False
+        done = self._rpc(f'delete {key}', self._lib.rrp.hBaseRegDeleteKey, self._pipe('winreg'), parent, leaf, absent=_KEY_MISSING)
+        return done is not None
+
+    def _drop_handles(self, hive: str, subkey: str) -> None:
+        """Close the cached handles of a key and its subkeys before it is deleted."""
+        folded = subkey.lower()
+        doomed = [cached for cached in self._keys if cached[0] == hive and (cached[1] == folded or cached[1].startswith(folded + '\\'))]
+        for cached in doomed:
+            handle = self._keys.pop(cached)
+            with contextlib.suppress(*self._quiet_errors()):
+                self._rpc('close a key', self._lib.rrp.hBaseRegCloseKey, self._pipe('winreg'), handle)
 
     def _close_registry(self) -> None:
         """BaseRegCloseKey every cached key and hive handle (errors ignored)."""

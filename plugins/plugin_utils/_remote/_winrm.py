@@ -23,6 +23,7 @@ CIM_DATAFILE = wmi_uri('root/cimv2', 'CIM_DataFile')
 WIN32_SERVICE = wmi_uri('root/cimv2', 'Win32_Service')
 
 WBEM_E_TYPE_MISMATCH = 2147749893       # 0x80041005: the value exists with another type
+WBEM_E_INVALID_PARAMETER = 2147749896   # 0x80041008: e.g. an array parameter that is null (REGMETHODS.CPP)
 ERROR_ACCESS_DENIED = 5
 MISSING = (1, 2)                        # StdRegProv: value (1) or key/file (2) not found
 
@@ -35,10 +36,16 @@ GETTERS = {
     'REG_MULTI_SZ': ('GetMultiStringValue', 'sValue'),
     'REG_BINARY': ('GetBinaryValue', 'uValue'),
 }
+# Every setter of StdRegProv (MS docs "StdRegProv class"; REGMETHODS.CPP in tongzx/nt5src
+# Source/XPSP1/NT/admin/wmi/wbem/winmgmt/stdprov): sValue is a string or, for SetMultiStringValue,
+# an array of strings; uValue a uint32 / uint64 or, for SetBinaryValue, an array of uint8.
 SETTERS = {
     'REG_SZ': ('SetStringValue', 'sValue'),
     'REG_EXPAND_SZ': ('SetExpandedStringValue', 'sValue'),
     'REG_DWORD': ('SetDWORDValue', 'uValue'),
+    'REG_QWORD': ('SetQWORDValue', 'uValue'),
+    'REG_MULTI_SZ': ('SetMultiStringValue', 'sValue'),
+    'REG_BINARY': ('SetBinaryValue', 'uValue'),
 }
 # Registry types RegValue cannot hold, for messages and enum_values().
 OTHER_TYPES = {0: 'REG_NONE', 5: 'REG_DWORD_BIG_ENDIAN', 6: 'REG_LINK', 8: 'REG_RESOURCE_LIST',
@@ -189,6 +196,9 @@ class WinRMHost(RemoteHost):
             return RemoteError(f'access denied: StdRegProv.{method} on {where}', 'access_denied', host=self.host, code=code)
         if code == WBEM_E_TYPE_MISMATCH:
             return RemoteError(f'StdRegProv.{method} on {where}: the value has another type', 'type_mismatch', host=self.host, code=code)
+        if code == WBEM_E_INVALID_PARAMETER:
+            return RemoteError(f'StdRegProv.{method} on {where} rejected its parameters (WBEM_E_INVALID_PARAMETER)', 'protocol',
+                               host=self.host, code=code)
         hexcode = f' (0x{code:08x})' if code > 0xffff else ''
         return RemoteError(f'StdRegProv.{method} on {where} returned {code}{hexcode}', 'protocol', host=self.host, code=code)
 
@@ -286,12 +296,59 @@ class WinRMHost(RemoteHost):
         if value.type not in SETTERS:
             raise RemoteError(f'cannot write {value.type} over WinRM (supported: {", ".join(SETTERS)})', 'unsupported', host=self.host)
         method, parameter = SETTERS[value.type]
+        data = value.data
+        if value.type in ('REG_MULTI_SZ', 'REG_BINARY'):
+            # An empty array goes over WS-Man as no element at all, i.e. a null parameter, and
+            # StdRegProv answers WBEM_E_INVALID_PARAMETER for it (REGMETHODS.CPP, SetMultiStrValue /
+            # SetBinaryValue: "if(var.vt != (VT_ARRAY | ...)) return WBEM_E_INVALID_PARAMETER").
+            data = list(data)
+            if not data:
+                raise RemoteError(f'cannot write an empty {value.type} to {key}\\{name} over WinRM: StdRegProv.{method} '
+                                  'refuses an empty array; use transport smb for it', 'unsupported', host=self.host)
         self._forget(key)
-        rv, _result = self._reg(method, key, name, **{parameter: value.data})
+        rv, _result = self._reg(method, key, name, **{parameter: data})
         if rv in MISSING:
             raise RemoteError(f'registry key {key} does not exist: create it before writing {name!r}', 'not_found', host=self.host, code=rv)
         if rv != 0:
             raise self._reg_failure(method, key, name, rv)
+
+    def enum_keys(self, key: str) -> list[str] | None:
+        """StdRegProv.EnumKey.  A key without subkeys answers ReturnValue 0 and no sNames (REGMETHODS.CPP EnumKey)."""
+        code, result = self._reg('EnumKey', key, arrays=('sNames',))
+        if code in MISSING:
+            return None
+        if code != 0:
+            raise self._reg_failure('EnumKey', key, None, code)
+        return [name or '' for name in result['sNames']]
+
+    def create_key(self, key: str) -> None:
+        """StdRegProv.CreateKey, which creates every missing key of the path (MS docs: CreateKey method)."""
+        self._not_a_hive(key, 'create')
+        self._forget(key)
+        rv, _result = self._reg('CreateKey', key)
+        if rv != 0:
+            raise self._reg_failure('CreateKey', key, None, rv)
+
+    def delete_key(self, key: str) -> bool:
+        """Subkeys first, deepest first, then the key: StdRegProv.DeleteKey is RegDeleteKey (REGMETHODS.CPP), which
+        on Windows NT deletes only a key without subkeys (MS-RRP 3.1.5.8: ERROR_ACCESS_DENIED when it has subkeys)."""
+        self._not_a_hive(key, 'delete')
+        children = self.enum_keys(key)
+        if children is None:
+            return False
+        for child in children:
+            self.delete_key(f'{key}\\{child}')
+        self._forget(key, tree=True)
+        rv, _result = self._reg('DeleteKey', key)
+        if rv in MISSING:
+            return False
+        if rv != 0:
+            raise self._reg_failure('DeleteKey', key, None, rv)
+        return True
+
+    def _not_a_hive(self, key: str, verb: str) -> None:
+        if not parse_key_path(key)[1]:
+            raise RemoteError(f'cannot {verb} {key}: it is a hive root', 'unsupported', host=self.host)
 
     def delete_value(self, key: str, name: str) -> bool:
         self._forget(key)
@@ -315,11 +372,16 @@ class WinRMHost(RemoteHost):
         and common REG.CPP.  No StdRegProv method returns the unexpanded text."""
         return (_key_id(key), name.lower()) in self._expanded
 
-    def _forget(self, key: str) -> None:
-        """Drop what was read under ``key``: it is about to change."""
+    def _forget(self, key: str, tree: bool = False) -> None:
+        """Drop what was read under ``key`` (and with ``tree`` under its subkeys): it is about to change."""
         key = _key_id(key)
-        self._listings.pop(key, None)
-        for known in [known for known in self._values if known[0] == key]:
+
+        def hit(other: str) -> bool:
+            return other == key or (tree and other.startswith(key + '\\'))
+
+        for listed in [listed for listed in self._listings if hit(listed)]:
+            del self._listings[listed]
+        for known in [known for known in self._values if hit(known[0])]:
             del self._values[known]
 
     # -- files and services -------------------------------------------

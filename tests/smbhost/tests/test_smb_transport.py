@@ -535,3 +535,54 @@ def _samba_groups(state_dir: pathlib.Path) -> list[int]:
         except (OSError, ProcessLookupError):
             continue
     return sorted(groups)
+
+
+# ------------------------------------------------------------------ keys: BaseRegCreateKey, BaseRegEnumKey, BaseRegDeleteKey
+KEYS = r'HKLM\SOFTWARE\Exchange55Test\Keys'
+
+
+def stored_subkeys(fleet, name, key) -> list[str] | None:
+    """The key's subkeys as Samba's own `net registry enumerate` lists them (not through SMBHost); None if no such key."""
+    host = fleet[name]
+    result = subprocess.run([host.paths['net'], '-s', str(host.conf), 'registry', 'enumerate', key],
+                            capture_output=True, text=True, timeout=60, check=False)
+    if result.returncode != 0:
+        return None
+    return [line.split('=', 1)[1].strip() for line in result.stdout.splitlines() if line.strip().lower().startswith('keyname')]
+
+
+def test_create_key_makes_every_missing_level_and_keeps_existing_ones(fleet):
+    with connect(fleet, 'sp4_fixed') as host:
+        assert host.enum_keys(KEYS) is None
+        host.create_key(KEYS + r'\nest1\nested')
+        host.create_key(KEYS + r'\nest2')
+        host.create_key(KEYS + r'\nest2')                       # already there: opened, not an error
+        assert host.enum_keys(KEYS) == ['nest1', 'nest2']
+        assert host.enum_keys(KEYS + r'\nest1') == ['nested']
+        assert host.enum_keys(KEYS + r'\nest2') == []
+        host.set_value(KEYS + r'\nest1\nested', 'Value', RegValue('REG_DWORD', 7))
+    assert sorted(stored_subkeys(fleet, 'sp4_fixed', KEYS)) == ['nest1', 'nest2']
+    assert stored_subkeys(fleet, 'sp4_fixed', KEYS + r'\nest1') == ['nested']
+
+
+def test_delete_key_removes_the_whole_tree_deepest_first(fleet):
+    with connect(fleet, 'sp4_fixed') as host:
+        host.create_key(KEYS + r'\Tree\a\b\c')
+        host.create_key(KEYS + r'\Tree\d')
+        host.set_value(KEYS + r'\Tree\a\b', 'kept?', RegValue('REG_SZ', 'no'))
+        assert host.get_value(KEYS + r'\Tree\a\b', 'kept?') == RegValue('REG_SZ', 'no')    # a cached handle under the tree
+        assert host.delete_key(KEYS + r'\Tree') is True
+        assert host.enum_keys(KEYS + r'\Tree') is None
+        assert host.get_value(KEYS + r'\Tree\a\b', 'kept?') is None
+        assert host.delete_key(KEYS + r'\Tree') is False
+        assert 'Tree' not in host.enum_keys(KEYS)
+    assert stored_subkeys(fleet, 'sp4_fixed', KEYS + r'\Tree') is None
+    assert 'Tree' not in stored_subkeys(fleet, 'sp4_fixed', KEYS)
+
+
+def test_key_operations_on_a_hive_root_are_refused(fleet):
+    with connect(fleet, 'sp4_fixed') as host:
+        for call in (lambda: host.create_key('HKLM'), lambda: host.delete_key('HKEY_LOCAL_MACHINE')):
+            with pytest.raises(RemoteError) as raised:
+                call()
+            assert raised.value.kind == 'unsupported'

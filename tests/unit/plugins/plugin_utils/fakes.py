@@ -39,7 +39,14 @@ class FakeHost(RemoteHost):
 
     def __init__(self, registry=None, files=None, services=None, deny_read=(), deny_write=(), faults=None, name='fakehost'):
         self.name = name
-        self.registry = {_key_id(key): (key, dict(values)) for key, values in (registry or {}).items()}
+        self.registry = {}
+        for key, values in (registry or {}).items():       # every ancestor exists too, as in a real registry
+            hive, subkey = parse_key_path(key)
+            parts = subkey.split('\\') if subkey else []
+            for depth in range(1, len(parts)):
+                ancestor = '\\'.join([hive, *parts[:depth]])
+                self.registry.setdefault(_key_id(ancestor), (ancestor, {}))
+            self.registry[_key_id(key)] = (key, dict(values))
         self.files = {path.lower(): version for path, version in (files or {}).items()}
         self.services = {svc.lower(): state for svc, state in (services or {}).items()}
         self.deny_read = {_key_id(key) for key in deny_read}
@@ -105,6 +112,37 @@ class FakeHost(RemoteHost):
         if stored is None:
             return False
         del values[stored]
+        return True
+
+    def enum_keys(self, key):
+        self._call('enum_keys', key)
+        if self._key(key) is None:
+            return None
+        prefix = _key_id(key) + '\\'
+        names = {}
+        for key_id, (path, _values) in self.registry.items():
+            if key_id.startswith(prefix):
+                child = path.split('\\')[len(prefix.rstrip('\\').split('\\'))]
+                names.setdefault(child.lower(), child)
+        return [names[folded] for folded in sorted(names)]
+
+    def create_key(self, key):
+        self._call('create_key', key)
+        hive, subkey = parse_key_path(key)
+        path = hive
+        for part in subkey.split('\\'):
+            path += '\\' + part
+            if _key_id(path) in self.deny_write:
+                raise RemoteError(f'access denied to {path}', kind='access_denied', host=self.name, code=5)
+            self.registry.setdefault(_key_id(path), (path, {}))
+
+    def delete_key(self, key):
+        self._call('delete_key', key)
+        if self._key(key, write=True) is None:
+            return False
+        prefix = _key_id(key)
+        for key_id in [key_id for key_id in self.registry if key_id == prefix or key_id.startswith(prefix + '\\')]:
+            del self.registry[key_id]
         return True
 
     def file_version(self, path):

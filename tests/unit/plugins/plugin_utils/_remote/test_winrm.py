@@ -176,6 +176,7 @@ def test_get_values_of_missing_key_is_none():
     (RegValue('REG_SZ', 'https:'), 'SetStringValue', 'sValue', 'https:'),
     (RegValue('REG_EXPAND_SZ', '%SystemRoot%'), 'SetExpandedStringValue', 'sValue', '%SystemRoot%'),
     (RegValue('REG_DWORD', 4294967295), 'SetDWORDValue', 'uValue', '4294967295'),
+    (RegValue('REG_QWORD', 2 ** 64 - 1), 'SetQWORDValue', 'uValue', '18446744073709551615'),
 ])
 def test_set_value_calls_the_typed_setter(value, method, parameter, text):
     host, transport = host_with(reg_output(method, 0))
@@ -185,10 +186,75 @@ def test_set_value_calls_the_typed_setter(value, method, parameter, text):
     assert sent.params(method) == [('hDefKey', HKLM), ('sSubKeyName', SUBKEY), ('sValueName', OWA), (parameter, text)]
 
 
-def test_set_value_of_a_type_winrm_cannot_write_sends_nothing():
+@pytest.mark.parametrize('value, method, parameter, items', [
+    (RegValue('REG_MULTI_SZ', ['SMTP', 'X.400', 'a "quoted" \\ b']), 'SetMultiStringValue', 'sValue', ['SMTP', 'X.400', 'a "quoted" \\ b']),
+    (RegValue('REG_BINARY', b'\x00\x01\xff'), 'SetBinaryValue', 'uValue', ['0', '1', '255']),
+])
+def test_array_setters_send_one_element_per_item(value, method, parameter, items):
+    host, transport = host_with(reg_output(method, 0))
+    host.set_value(KEY, 'name with \\ and = and "', value)
+    params = transport.requests()[0].params(method)
+    assert params[:3] == [('hDefKey', HKLM), ('sSubKeyName', SUBKEY), ('sValueName', 'name with \\ and = and "')]
+    assert params[3:] == [(parameter, item) for item in items]
+
+
+@pytest.mark.parametrize('value', [RegValue('REG_MULTI_SZ', []), RegValue('REG_BINARY', b'')])
+def test_an_empty_array_value_is_refused_before_sending(value):
     host, transport = host_with()
-    assert 'REG_MULTI_SZ' in str(failure(lambda: host.set_value(KEY, 'x', RegValue('REG_MULTI_SZ', ['a'])), 'unsupported'))
+    message = str(failure(lambda: host.set_value(KEY, 'x', value), 'unsupported'))
+    assert 'empty' in message and 'smb' in message
     assert not transport.sent
+
+
+# ---------------------------------------------------------------- keys: EnumKey, CreateKey, DeleteKey
+
+
+def test_enum_keys_lists_subkeys_an_empty_key_and_a_missing_key():
+    host, transport = host_with(reg_output('EnumKey', 0, sNames=['nest1', 'nest2']), reg_output('EnumKey', 0), reg_output('EnumKey', 2))
+    assert host.enum_keys(KEY) == ['nest1', 'nest2']
+    assert host.enum_keys(KEY) == []          # no subkeys: ReturnValue 0 and no sNames (REGMETHODS.CPP EnumKey)
+    assert host.enum_keys(KEY) is None
+    assert transport.requests()[0].params('EnumKey') == [('hDefKey', HKLM), ('sSubKeyName', SUBKEY)]
+
+
+def test_create_key_sends_the_whole_path_once():
+    host, transport = host_with(reg_output('CreateKey', 0), reg_output('CreateKey', 5))
+    host.create_key(KEY + '\\new\\deeper')
+    assert transport.requests()[0].params('CreateKey') == [('hDefKey', HKLM), ('sSubKeyName', SUBKEY + '\\new\\deeper')]
+    failure(lambda: host.create_key(KEY), 'access_denied')
+    failure(lambda: host.create_key('HKLM'), 'unsupported')
+
+
+def test_delete_key_deletes_the_deepest_keys_first():
+    host, transport = host_with(
+        reg_output('EnumKey', 0, sNames=['nest1', 'nest2']),
+        reg_output('EnumKey', 0, sNames=['nested']),
+        reg_output('EnumKey', 0),
+        reg_output('DeleteKey', 0),      # nest1\nested
+        reg_output('DeleteKey', 0),      # nest1
+        reg_output('EnumKey', 0),
+        reg_output('DeleteKey', 0),      # nest2
+        reg_output('DeleteKey', 0),      # the key
+    )
+    assert host.delete_key(KEY) is True
+    deleted = [sent.params('DeleteKey')[1][1] for sent in transport.requests() if sent.action.endswith('/DeleteKey')]
+    assert deleted == [SUBKEY + '\\nest1\\nested', SUBKEY + '\\nest1', SUBKEY + '\\nest2', SUBKEY]
+
+
+def test_delete_key_of_a_missing_key_and_a_refused_delete():
+    host, _transport = host_with(reg_output('EnumKey', 2), reg_output('EnumKey', 0), reg_output('DeleteKey', 5))
+    assert host.delete_key(KEY) is False
+    failure(lambda: host.delete_key(KEY), 'access_denied')
+    failure(lambda: host.delete_key('HKEY_LOCAL_MACHINE'), 'unsupported')
+
+
+def test_a_write_forgets_what_was_read_under_the_key():
+    host, transport = host_with(reg_output('GetStringValue', 0, sValue='http:'), reg_output('SetStringValue', 0),
+                                reg_output('GetStringValue', 0, sValue='https:'))
+    assert host.get_value(KEY, OWA, 'REG_SZ') == RegValue('REG_SZ', 'http:')
+    host.set_value(KEY, OWA, RegValue('REG_SZ', 'https:'))
+    assert host.get_value(KEY, OWA, 'REG_SZ') == RegValue('REG_SZ', 'https:')
+    assert calls(transport) == ['GetStringValue', 'SetStringValue', 'GetStringValue']
 
 
 def test_set_value_failures():
