@@ -15,5 +15,5 @@ class ActionModule(Exchange55Action):
     ARGUMENT_SPEC = ARGUMENT_SPEC
 
     def work(self, host, args, owa, prepared, inventory_hostname):
-        facts = self.facts(host, owa)
+        facts = self.facts(host, owa, service_state=True)   # the facts module also reports the Information Store's state
         return {'changed': False, 'server': facts, 'q294406': evaluate(facts, args['protocol'])}

@@ -16,6 +16,15 @@ description:
     Web Access is SSL only, and the current C(OWA Url Protocol) value under
     C(HKLM\SYSTEM\CurrentControlSet\Services\MSExchangeIS\ParametersPrivate).
   - It returns those facts and a C(q294406) evaluation (status and reasons).
+  - "How the decision is made: the Exchange family comes from every reading that exists: the file version of
+    C(<Services>\\bin\\store.exe) (5.0, 5.5, 6.0, 6.5 = Exchange 5.0, 5.5, 2000, 2003), C(Services Version)
+    (50, 55, 60, 65) and C(NewestBuild) / C(ServicePackBuild) (below 4047: not Exchange 2000 or later). Missing
+    values do not count against a server; readings that contradict each other make it V(blocked), with a reason
+    naming the conflict. Other releases are V(not_applicable), naming the version found."
+  - "Service Pack 4 (Exchange 5.5 only) is C(ServicePackNumber) 4 or more, or C(ServicePackBuild) 2653-2999, or a
+    Store.exe build of 2653 or more. Store.exe must be 5.5.2654.81 or later, compared only within the 5.5 line.
+    Without C(MSExchangeIS\\ParametersPrivate) the Setup key is left over from an uninstall: V(not_applicable)."
+  - The evidence is returned as a list (RV(server.evidence)); see C(docs/identification.md) for the sources.
   - The module is an action plugin. It runs on the controller and talks to the server over WS-Management/WMI
     (O(transport=winrm)) or SMB (O(transport=smb)). Nothing is copied to or run on the server, and no PowerShell is
     needed. No WinRS shell is opened.
@@ -96,18 +105,32 @@ server:
   type: dict
   contains:
     exchange:
-      description: Exchange installation (from the Setup key), with the values found and their types.
+      description:
+        - The Exchange installation as identified, with the Setup values found and their types.
+        - C(family_evidence) is the deciding reading, C(conflict) names conflicting readings (or is null),
+          C(service_pack_evidence) the reading that decided the service pack.
       type: dict
-      sample: {installed: true, family: '5.5', install_path: 'C:\exchsrvr', newest_build: 1960,
-               service_pack_build: 2653, service_pack: 4, values_found: {Services: REG_SZ, NewestBuild: REG_DWORD}}
+      sample: {installed: true, family: '5.5', family_evidence: 'Store.exe 5.5.2654.81', conflict: null,
+               install_path: 'C:\exchsrvr', newest_build: 1960, services_version: null, service_pack_number: null,
+               service_pack_build: 2653, service_pack: 4, service_pack_evidence: ServicePackBuild 2653,
+               values_found: {Services: REG_SZ, NewestBuild: REG_DWORD}}
     store:
       description: Path and file version of the Information Store's C(store.exe).
       type: dict
       sample: {path: 'C:\exchsrvr\bin\store.exe', version: 5.5.2654.81}
     information_store:
-      description: The Information Store service and its state.
+      description: The Information Store service, its state, and whether its C(ParametersPrivate) key exists.
       type: dict
-      sample: {service: MSExchangeIS, state: Running}
+      sample: {service: MSExchangeIS, state: Running, key_present: true}
+    evidence:
+      description:
+        - Every reading used to identify the server, in the order read.
+        - C(item) names the reading, C(value) is what the server holds (null when missing), C(says) is what it shows
+          and the rule's source, C(decides) lists what it decided (V(family), V(service pack), V(conflict)).
+      type: list
+      elements: dict
+      sample: [{item: Store.exe, value: 5.5.2654.81, decides: [family],
+                says: 'Exchange 5.5, build 2654 is the Service Pack 4 line or later; the Q294406 fix is present (Q294406, Q282533)'}]
     owa:
       description: Whether OWA is SSL only, where that answer came from (declared, probe, unknown), and details.
       type: dict

@@ -105,5 +105,5 @@ class Exchange55Action(ControllerAction):
         return lambda: probe_owa(url, timeout=min(settings.timeout, 10))
 
     @staticmethod
-    def facts(host, owa) -> dict:
-        return gather_facts(host, owa=owa)
+    def facts(host, owa, service_state: bool = False) -> dict:
+        return gather_facts(host, owa=owa, service_state=service_state)

@@ -3,11 +3,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """KB Q294406 as pure policy: facts in, status, reasons and a planned change out.  No I/O.
 
-The facts are the dict :func:`_exchange55.gather_facts` returns.  Statuses are
-decided in a fixed order: ``not_applicable`` (no Exchange 5.5, or OWA is not
-SSL-only), then ``blocked`` (a prerequisite missing or undeterminable), then
-``compliant`` / ``needs_change``.  ``changed`` comes only from
-:func:`status_after_change`.
+The facts are the dict :func:`_exchange55.gather_facts` returns (its docstring says how the family
+and service pack are identified).  Statuses are decided in a fixed order:
+
+1. ``not_applicable``: Exchange is not installed (no Setup key, or no ``Services`` value in it);
+   another release was identified (4.0, 5.0, 2000, 2003: the reason names it and the deciding item);
+   ``MSExchangeIS\\ParametersPrivate`` is missing (a Setup key left by an uninstall, Q178975; Q257252).
+2. ``blocked``: the evidence conflicts (the reason names both sides; nothing is guessed).
+3. ``not_applicable``: OWA is not SSL-only.
+4. ``blocked``: a prerequisite is missing or undeterminable (family, SP4, Store.exe, OWA, refused reads).
+5. ``compliant`` / ``needs_change``.  ``changed`` comes only from :func:`status_after_change`.
 """
 
 from __future__ import annotations
@@ -88,34 +93,40 @@ def evaluate(facts: dict, protocol: str = 'https:') -> dict:
     want = wanted_value(protocol)
     exchange, owa = facts['exchange'], facts['owa']
     sp_met, sp_reasons = _service_pack(exchange)
-    store_met, store_reasons = _store(facts['store'])
+    store_met, store_reasons = _store(facts['store'], exchange)
     key_present = facts['owa_url_protocol']['key_present']
     prerequisites = {
-        'exchange_55': _exchange_55(exchange),
+        'exchange_55': _exchange_55(exchange, key_present),
         'service_pack_4': sp_met,
         'store_exe': store_met,
         'owa_ssl_only': owa['ssl_required'],
         'information_store_key': key_present,
         'readable': not facts['denied'],
     }
+    family, deciding = exchange['family'], exchange['family_evidence']
 
-    if exchange['installed'] is False:
-        return _result('not_applicable', [f'Exchange Server is not installed (no {SETUP_KEY} key)'], prerequisites)
-    if exchange['family'] not in (None, '5.5'):
-        return _result('not_applicable', [f'Exchange Server {exchange["family"]} found ({exchange["family_evidence"]}); '
+    # Not applicable: no Exchange, another release (named), or a Setup key left over by an uninstall.
+    if exchange['installed'] is False and not exchange['conflict']:
+        return _result('not_applicable', [f'Exchange Server is not installed (no {SETUP_KEY} key or no Services value in it)'],
+                       prerequisites)
+    if family not in (None, '5.5'):
+        return _result('not_applicable', [f'Exchange Server {family} found ({deciding}); '
                                           'Q294406 applies to Exchange Server 5.5 only'], prerequisites)
+    if key_present is False:
+        return _result('not_applicable', [f'no Exchange 5.5 Information Store on this server: {KEY} does not exist '
+                                          '(the Setup key survives an uninstall, Q178975)'], prerequisites)
+    if exchange['conflict']:
+        return _result('blocked', [exchange['conflict'] + '; resolve it on the server, nothing is guessed'], prerequisites)
     if owa['ssl_required'] is False:
         return _result('not_applicable', [f'OWA is not SSL-only ({owa["detail"]}); Q294406 applies only when OWA requires SSL'],
                        prerequisites)
 
     blocked = []
-    if exchange['installed'] and exchange['family'] is None and not facts['denied']:  # a refused read says why itself
-        blocked.append(f'Exchange version could not be determined: neither NewestBuild nor Services Version under {SETUP_KEY} '
-                       'holds a known build')
-    if exchange['family'] == '5.5':
+    if exchange['installed'] and family is None and not facts['denied']:  # a refused read says why itself
+        blocked.append('Exchange version could not be determined: no Store.exe version, Services Version or NewestBuild '
+                       f'under {SETUP_KEY} names a release')
+    if family == '5.5':
         blocked += sp_reasons + store_reasons
-        if key_present is False:
-            blocked.append(f'Key {KEY} not found: the Information Store is not installed on this server')
     if owa['ssl_required'] is None:
         blocked.append(f'OWA SSL-only could not be determined ({owa["detail"]}); declare it with owa_ssl_required: true or false')
     blocked += [f'Access denied reading {denied["what"]}: {denied["reason"]}' for denied in facts['denied']]
@@ -180,10 +191,10 @@ def _result(status: str, reasons: list, prerequisites: dict) -> dict:
     return {'status': status, 'reasons': reasons, 'prerequisites': prerequisites}
 
 
-def _exchange_55(exchange: dict) -> bool | None:
-    if exchange['installed'] is False or exchange['family'] not in (None, '5.5'):
+def _exchange_55(exchange: dict, key_present) -> bool | None:
+    if exchange['installed'] is False or exchange['family'] not in (None, '5.5') or key_present is False:
         return False
-    return True if exchange['family'] == '5.5' else None
+    return True if exchange['family'] == '5.5' and not exchange['conflict'] else None
 
 
 def _service_pack(exchange: dict) -> tuple[bool | None, list]:
@@ -197,10 +208,13 @@ def _service_pack(exchange: dict) -> tuple[bool | None, list]:
     return False, [f'{found} found ({evidence}); {need}']
 
 
-def _store(store: dict) -> tuple[bool | None, list]:
+def _store(store: dict, exchange: dict) -> tuple[bool | None, list]:
+    """Store.exe >= 5.5.2654.81, compared only inside the 5.5 line (a 6.0.x Store.exe never passes)."""
     path, version = store['path'], store['version']
     if path is None:
-        return None, [f'Store.exe could not be located: no install folder (Services) under {SETUP_KEY}']
+        if exchange.get('install_path') is None and exchange.get('installed') is not False:
+            return None, [f'Store.exe could not be located: no install folder (Services) under {SETUP_KEY}']
+        return None, []
     if store['present'] is None:
         return None, []  # the read was refused; the access-denied reason says so
     if not store['present']:
@@ -208,9 +222,12 @@ def _store(store: dict) -> tuple[bool | None, list]:
     if not version:
         return None, [f'Store.exe at {path} has no file version']
     try:
-        found = FileVersion.parse(version)
+        found = FileVersion.parse_lenient(version)
     except ValueError:
         return None, [f'Store.exe at {path} reports version {version!r}, which is not a file version']
+    if (found.major, found.minor) != (REQUIRED_STORE_VERSION.major, REQUIRED_STORE_VERSION.minor):
+        return False, [f'Store.exe {version} is not an Exchange 5.5 Store.exe; it is compared with {REQUIRED_STORE_VERSION} '
+                       'only inside the 5.5 line']
     if found < REQUIRED_STORE_VERSION:
         return False, [f'Store.exe {found} is older than {REQUIRED_STORE_VERSION}']
     return True, []

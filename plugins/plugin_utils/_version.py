@@ -9,6 +9,8 @@ import dataclasses
 import re
 
 _PART = re.compile(r'[0-9]{1,5}', re.ASCII)
+# Four numbers separated by dots or commas, then nothing or text that does not continue the number.
+_LENIENT = re.compile(r'\s*([0-9]{1,6})\s*[.,]\s*([0-9]{1,6})\s*[.,]\s*([0-9]{1,6})\s*[.,]\s*([0-9]{1,6})(?![0-9]|\s*[.,]\s*[0-9])', re.ASCII)
 _PART_MAX = 0xFFFF
 _HALF_MAX = 0xFFFFFFFF
 
@@ -62,6 +64,24 @@ class FileVersion:
                     return cls(*numbers)
         raise ValueError(f'{_quote(text)} is not a Windows file version: expected four numbers from 0 to {_PART_MAX} '
                          'separated by dots, such as 5.5.2654.81')
+
+    @classmethod
+    def parse_lenient(cls, text) -> FileVersion:
+        """Parse a version string as Windows and the KBs print them; ValueError (one line) if no version is there.
+
+        Accepts what :meth:`parse` does, plus leading zeros in a part ("5.05.1960.8" is 5.5.1960.8: Q193485
+        prints the 5.5 release hotfix that way), blanks around the separators and trailing text after the
+        four numbers (a version resource's FileVersion string is free text, e.g. "5.5.2654.81 (Intel)").
+        """
+        if isinstance(text, cls):
+            return text
+        match = _LENIENT.match(text) if isinstance(text, str) else None
+        if match is None:
+            raise ValueError(f'{_quote(text)} is not a Windows file version: expected four numbers such as 5.5.2654.81')
+        numbers = [int(part) for part in match.groups()]
+        if any(number > _PART_MAX for number in numbers):
+            raise ValueError(f'{_quote(text)} is not a Windows file version: each part must be at most {_PART_MAX}')
+        return cls(*numbers)
 
     @classmethod
     def from_ms_ls(cls, ms: int, ls: int) -> FileVersion:

@@ -45,7 +45,7 @@ import yaml
 _HERE = pathlib.Path(__file__).resolve().parent
 sys.path[:0] = [str(_HERE), str(_HERE.parent / 'simulator')]
 from pe_version import build_pe
-from winsim import fleetfile
+from winsim import fleetfile, owa
 from winsim.registry import parse_value, value_record
 
 UNIX_ACCOUNT = 'nobody'          # every fleet login maps to this Unix user (never root: root bypasses registry ACLs)
@@ -61,6 +61,7 @@ READY_TIMEOUT = 60.0
 SHARED_STATE_ROOT = pathlib.Path(tempfile.gettempdir()) / 'smbfleet-state'
 # <state dir>/<host>/ncalrpc/np/<pipe> must fit in a unix socket address (108 bytes, host names up to 32)
 MAX_STATE_DIR_LENGTH = 50
+MAX_RUN_DIR_LENGTH = 70
 # Fleet features a Samba server cannot reproduce: they are reported once and otherwise ignored.
 UNSIMULATED_FAULTS = ('latency_ms', 'jitter_ms', 'http_500_rate', 'internal_error_rate', 'reset_rate', 'lost_write')
 
@@ -273,6 +274,10 @@ class SambaHost:
         self.spec, self.name, self.address, self.paths = spec, spec.name, address, paths
         self.dir = root / spec.name
         self.samba_state = samba_root / spec.name / 'state' if samba_root != root else self.dir / 'state'
+        # Samba's unix sockets (lock/msg.sock/<pid>, ncalrpc/np/<pipe>) must fit in 108 bytes: a long state
+        # directory or host name (hosts are named after the server they describe) moves them to a short path.
+        self.run_dir = self.dir if len(str(self.dir)) <= MAX_RUN_DIR_LENGTH else (
+            samba_root / 'run' / hashlib.sha256(str(self.dir).encode()).hexdigest()[:12])
         self.conf = self.dir / 'smb.conf'
         self.port, self.owa_port = int(port), int(owa_port)
         self.protocol, self.signing = str(protocol).upper(), str(signing).lower()
@@ -306,10 +311,12 @@ class SambaHost:
         self.dir.mkdir(mode=0o711, exist_ok=True)
         self.dir.chmod(0o711)
         self.samba_state.mkdir(mode=0o711, parents=True, exist_ok=True)
-        for sub in ('lock', 'pid', 'private', 'cache', 'log', 'C'):
+        for sub in ('private', 'cache', 'log', 'C'):
             (self.dir / sub).mkdir(exist_ok=True)
-        shutil.rmtree(self.dir / 'ncalrpc', ignore_errors=True)   # stale sockets would fake readiness
-        (self.dir / 'ncalrpc').mkdir()
+        for sub in ('lock', 'pid'):
+            (self.run_dir / sub).mkdir(mode=0o711, parents=True, exist_ok=True)
+        shutil.rmtree(self.run_dir / 'ncalrpc', ignore_errors=True)   # stale sockets would fake readiness
+        (self.run_dir / 'ncalrpc').mkdir()
         self.conf.write_text(self._smb_conf(self._write_files()), encoding='utf-8')
         account = f'"{self.account}"' if ' ' in self.account else self.account
         (self.dir / 'usermap').write_text(f'{UNIX_ACCOUNT} = {account}\n', encoding='utf-8')
@@ -425,11 +432,11 @@ class SambaHost:
   map to guest = never
   guest account = {GUEST_ACCOUNT}
   state directory = {self.samba_state}
-  lock directory = {d / 'lock'}
-  pid directory = {d / 'pid'}
+  lock directory = {self.run_dir / 'lock'}
+  pid directory = {self.run_dir / 'pid'}
   cache directory = {d / 'cache'}
   private dir = {d / 'private'}
-  ncalrpc dir = {d / 'ncalrpc'}
+  ncalrpc dir = {self.run_dir / 'ncalrpc'}
   binddns dir = {d / 'private' / 'bind-dns'}
   smb ports = {self.port}
   interfaces = {self.address}/8
@@ -471,7 +478,7 @@ class SambaHost:
                         [self.paths[program], *extra, '-s', str(self.conf), '-F', '-l', str(log_dir), '-d', '1'],
                         stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
         if self.owa_port:
-            self.servers.append(_owa_server(self.address, self.owa_port, self.spec.owa_ssl_required))
+            self.servers.append(_owa_server(self.address, self.owa_port, self.spec.owa_ssl_required, self.spec.owa_page))
 
     def ready(self) -> bool:
         """True once smbd accepts TCP connections and the winreg and svcctl pipes are served (a hung host: at once)."""
@@ -480,7 +487,7 @@ class SambaHost:
         for proc in self.processes:
             if proc.poll() is not None:
                 raise FleetError(f'{self.name}: {os.path.basename(proc.args[0])} exited with {proc.returncode}: {self.last_log_line()}')
-        sockets = [self.dir / 'ncalrpc' / 'np' / pipe for pipe in ('winreg', 'svcctl')]
+        sockets = [self.run_dir / 'ncalrpc' / 'np' / pipe for pipe in ('winreg', 'svcctl')]
         return _tcp_open(self.address, self.port) and all(_unix_open(path) for path in sockets)
 
     def last_log_line(self) -> str:
@@ -645,32 +652,31 @@ def _silent_listener(address: str, port: int):
     return _Listener(server, lambda: server.serve_forever(poll_interval=0.05))
 
 
-def _owa_server(address: str, port: int, ssl_required: bool | None):
-    """Answer /exchange/ as IIS 5 with Outlook Web Access would: 403.4 over http when SSL is required, 404 without OWA."""
+def _owa_server(address: str, port: int, ssl_required: bool | None, page: str = 'default'):
+    """Answer /exchange/ as IIS with Outlook Web Access would, with the same pages as the WS-Man simulator
+    (winsim/owa.py: owa.page, the /exchange courtesy redirect); 404 everywhere for a host without OWA."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        server_version = 'Microsoft-IIS/5.0'
+        server_version = 'Microsoft-IIS/4.0'
         sys_version = ''
 
         def do_GET(self):
-            if ssl_required is None or not self.path.lower().startswith('/exchange'):
-                self._answer(404, 'Not Found', '<html><body><h1>HTTP 404 - File not found</h1></body></html>')
-            elif ssl_required:
-                self._answer(403, 'Access Forbidden',
-                             '<html><head><title>The page must be viewed over a secure channel</title></head><body>'
-                             '<h2>HTTP Error 403.4 - Forbidden: SSL is required to view this resource.</h2>'
-                             '<p>Internet Information Services</p></body></html>')
-            else:
-                self._answer(200, 'OK', '<html><head><title>Microsoft Outlook Web Access</title></head>'
-                                        '<body><form action="logon.asp">Microsoft Outlook Web Access</form></body></html>')
+            if ssl_required is None:
+                self._answer(404, 'Object Not Found', [], owa.NOT_FOUND.encode('latin-1'))
+                return
+            status, reason, headers, body = owa.answer(ssl_required, page, self.command, self.path, self.headers.get('Host'),
+                                                       address, self.server.server_address[1])
+            self._answer(status, reason, [(name, value) for name, value in headers if name != 'Server'], body)
 
         def do_HEAD(self):
             self.do_GET()
 
-        def _answer(self, code: int, reason: str, body: str):
-            data = body.encode('ascii')
+        def _answer(self, code: int, reason: str, headers: list, data: bytes):
             self.send_response(code, reason)
-            self.send_header('Content-Type', 'text/html')
+            for name, value in headers:
+                self.send_header(name, value)
+            if not any(name == 'Content-Type' for name, _value in headers):
+                self.send_header('Content-Type', 'text/html')
             self.send_header('Content-Length', str(len(data)))
             self.end_headers()
             if self.command != 'HEAD':

@@ -79,6 +79,11 @@ class RemoteHost(abc.ABC):
         one request.  The returned type is always the real one.
         """
 
+    def same_as_written(self, written: RegValue | None, stored: RegValue | None) -> bool:
+        """Does ``stored`` (read back after a write) hold what ``written`` asked for?  Equality, unless the
+        transport cannot read a type back exactly (WinRM: REG_EXPAND_SZ comes back expanded)."""
+        return written == stored
+
     @abc.abstractmethod
     def enum_values(self, key: str) -> dict[str, str] | None:
         """Return ``{value name: type name}`` for a key, or None when the key is missing."""

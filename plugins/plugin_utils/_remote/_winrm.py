@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import TYPE_NAMES, RegValue, hive_handle, parse_key_path
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError, RemoteHost
@@ -22,10 +23,18 @@ STDREGPROV = wmi_uri('root/default', 'StdRegProv')
 CIM_DATAFILE = wmi_uri('root/cimv2', 'CIM_DataFile')
 WIN32_SERVICE = wmi_uri('root/cimv2', 'Win32_Service')
 
+# StdRegProv's ReturnValue (Microsoft REGMETHODS.CPP / REG.CPP, docs/windows-semantics.md): 0 done; 1 value
+# missing (Registry::GetStr/GetDWORD return the enum `failed`); 2 key missing and 5 access denied (RegOpenKeyEx's
+# status); 0x80041005 WBEM_E_TYPE_MISMATCH only when the value has a type the getter does not read.
 WBEM_E_TYPE_MISMATCH = 2147749893       # 0x80041005: the value exists with another type
 WBEM_E_INVALID_PARAMETER = 2147749896   # 0x80041008: e.g. an array parameter that is null (REGMETHODS.CPP)
 ERROR_ACCESS_DENIED = 5
 MISSING = (1, 2)                        # StdRegProv: value (1) or key/file (2) not found
+# GetStringValue and GetExpandedStringValue are one function (GetStr) that reads REG_SZ and REG_EXPAND_SZ alike
+# and returns REG_EXPAND_SZ data expanded (ExpandEnvironmentStrings, in the WMI service's environment): neither
+# tells the two types apart, so the type of a string value always comes from EnumValues.
+STRING_TYPES = ('REG_SZ', 'REG_EXPAND_SZ')
+_ENV_REFERENCE = re.compile(r'%[^%]+%')
 
 # type -> (getter, output parameter); REG_MULTI_SZ and REG_BINARY outputs are arrays.
 GETTERS = {
@@ -203,7 +212,7 @@ class WinRMHost(RemoteHost):
         return RemoteError(f'StdRegProv.{method} on {where} returned {code}{hexcode}', 'protocol', host=self.host, code=code)
 
     def _read_typed(self, key: str, name: str, type_: str) -> tuple[int, RegValue | None]:
-        """One typed getter: (ReturnValue, value when 0)."""
+        """One typed getter: (ReturnValue, value when 0).  Only a value read with its listed type is kept."""
         method, output = GETTERS[type_]
         arrays = (output,) if type_ in ('REG_MULTI_SZ', 'REG_BINARY') else ()
         code, result = self._reg(method, key, name, arrays=arrays)
@@ -219,10 +228,7 @@ class WinRMHost(RemoteHost):
                 data = tuple(item or '' for item in data)
             else:
                 data = bytes(int(item) for item in data)
-            value = self._values[_key_id(key), name.lower()] = RegValue(type_, data)
-            if type_ == 'REG_EXPAND_SZ':
-                self._expanded.add((_key_id(key), name.lower()))
-            return 0, value
+            return 0, RegValue(type_, data)
         except (TypeError, ValueError) as exc:
             raise RemoteError(f'StdRegProv.{method} on {key}\\{name} returned unusable data: {exc}', 'protocol', host=self.host) from None
 
@@ -257,25 +263,62 @@ class WinRMHost(RemoteHost):
             return None
         if rv != 0:
             raise self._reg_failure(GETTERS[type_][0], key, name, rv)
+        return self._keep(key, name, value)
+
+    def _keep(self, key: str, name: str, value: RegValue) -> RegValue:
+        """Remember a value read with its real type; a REG_EXPAND_SZ one came back expanded (see STRING_TYPES)."""
+        self._values[_key_id(key), name.lower()] = value
+        if value.type == 'REG_EXPAND_SZ':
+            self._expanded.add((_key_id(key), name.lower()))
         return value
 
     def get_value(self, key: str, name: str, expected_type: str | None = None) -> RegValue | None:
+        """One typed read when the type is known (listed, or a non-string hint); a string also needs the listing.
+
+        A key already listed in this session costs one call (the getter of the listed type).  A REG_DWORD
+        (QWORD, MULTI_SZ, BINARY) hint costs one call, plus EnumValues and the right getter on a type
+        mismatch.  A REG_SZ / REG_EXPAND_SZ hint costs the getter plus EnumValues for the real type, because
+        the getters cannot tell them apart (see STRING_TYPES); the getter's data is right for both types.
+        """
         known = self._values.get((_key_id(key), name.lower()))
         if known is not None:
             return known
-        if expected_type in GETTERS:
-            rv, value = self._read_typed(key, name, expected_type)
-            if rv == 0:
-                return value
+        first = None
+        if _key_id(key) not in self._listings and expected_type in GETTERS:
+            rv, first = self._read_typed(key, name, expected_type)
             if rv in MISSING:
                 return None
-            if rv != WBEM_E_TYPE_MISMATCH:
+            if rv == 0 and expected_type not in STRING_TYPES:
+                return self._keep(key, name, first)
+            if rv not in (0, WBEM_E_TYPE_MISMATCH):
                 raise self._reg_failure(GETTERS[expected_type][0], key, name, rv)
         entries = self._enum(key)
         if entries is None:
             return None
         match = next(((stored, code) for stored, code in entries if stored.lower() == name.lower()), None)
-        return None if match is None else self._read(key, match[0], match[1])
+        if match is None:
+            return None
+        listed = TYPE_NAMES.get(match[1])
+        if first is not None and listed in STRING_TYPES:
+            return self._keep(key, match[0], RegValue(listed, first.data))
+        return self._read(key, match[0], match[1])
+
+    def same_as_written(self, written: RegValue | None, stored: RegValue | None) -> bool:
+        """Does a value read back match what was written?  REG_EXPAND_SZ data comes back expanded over WMI.
+
+        StdRegProv returns REG_EXPAND_SZ data through ExpandEnvironmentStrings (REG.CPP), and no getter
+        returns the raw text, so for written data holding %NAME% references the type and the text around
+        each reference are compared, and each reference may come back as any text (or unexpanded).
+        """
+        if written is None or stored is None or written.type != 'REG_EXPAND_SZ' or stored.type != 'REG_EXPAND_SZ':
+            return written == stored
+        if not isinstance(written.data, str) or not isinstance(stored.data, str):
+            return written == stored
+        pieces = _ENV_REFERENCE.split(written.data)
+        if len(pieces) == 1:
+            return written == stored
+        pattern = '.*?'.join(re.escape(piece) for piece in pieces)
+        return re.fullmatch(pattern, stored.data, re.DOTALL) is not None
 
     def enum_values(self, key: str) -> dict[str, str] | None:
         entries = self._enum(key, fresh=True)

@@ -22,6 +22,7 @@ VALUES = {
     'Big': {'type': 'REG_QWORD', 'data': 2 ** 40 + 7},
     'Servers': {'type': 'REG_MULTI_SZ', 'data': ['EX1', 'EX2']},
     'Blob': {'type': 'REG_BINARY', 'data': '00 7f ff'},
+    'Data Path': {'type': 'REG_EXPAND_SZ', 'data': '%ExchSrvr%\\mdbdata;%Unset%;%systemroot%'},
 }
 DEFAULTS = {
     'username': 'Administrator', 'password': 'Exch55!Sim',
@@ -34,6 +35,7 @@ DEFAULTS = {
     'files': {'C:\\Exchsrvr\\bin\\Store.exe': {'version': '5.5.2654.81', 'size': 5124368}, 'C:\\exchsrvr\\bin\\noversion.dll': {'version': None}},
     'services': {'MSExchangeIS': {}, 'MSExchangeMTA': {'state': 'Stopped'}, 'MSExchangeES': {'state': 'Stopped', 'start_mode': 'Disabled'},
                  'MSExchangeSA': {}, 'W3SVC': {}},
+    'environment': {'ExchSrvr': 'D:\\exchsrvr'},     # added to the built-in SystemRoot=C:\WINNT, windir, ...
 }
 DENY = {'deny_write': ['HKLM\\' + PARAMS_KEY]}
 # (client class, host settings) per variant; every variant has its own hosts so their writes do not meet.
@@ -78,7 +80,7 @@ def test_typed_getters_return_each_type(variant):
 def test_enumerations_list_names_types_and_null_arrays(variant):
     client = variant[0]
     values = client.reg('EnumValues')
-    assert values['sNames'] == list(VALUES) and values['Types'] == ['2', '1', '2', '4', '11', '7', '3'] and return_value(values) == 0
+    assert values['sNames'] == list(VALUES) and values['Types'] == ['2', '1', '2', '4', '11', '7', '3', '2'] and return_value(values) == 0
     assert client.reg('EnumKey', key='SOFTWARE\\Microsoft\\Exchange') == {'sNames': ['Admin', 'Empty', 'Setup'], 'ReturnValue': ['0']}
     assert client.reg('EnumKey', key='SOFTWARE\\Microsoft\\Exchange\\Empty') == {'sNames': [None], 'ReturnValue': ['0']}
     assert client.reg('EnumValues', key='SOFTWARE\\Microsoft\\Exchange\\Empty') == {'sNames': [None], 'Types': [None], 'ReturnValue': ['0']}
@@ -96,13 +98,28 @@ def test_names_are_case_insensitive_and_case_preserving(variant):
     assert client.reg('EnumKey', key='software\\microsoft')['sNames'] == ['Exchange']
 
 
+@pytest.mark.parametrize('getter', ['GetStringValue', 'GetExpandedStringValue'])
+def test_string_getters_are_one_function(variant, getter):
+    """REGMETHODS.CPP sends GetStringValue and GetExpandedStringValue to the same GetStr: both read REG_SZ and
+    REG_EXPAND_SZ with ReturnValue 0, and REG.CPP's Registry::GetStr expands REG_EXPAND_SZ data
+    (ExpandEnvironmentStrings: unknown names stay as written) from the host's environment."""
+    client = variant[0]
+    assert client.reg(getter, sValueName='DB Path') == {'sValue': ['C:\\exchsrvr\\mdbdata\\priv.edb'], 'ReturnValue': ['0']}
+    assert client.reg(getter, sValueName='OWA Url Protocol') == {'sValue': ['https:'], 'ReturnValue': ['0']}
+    assert client.reg(getter, sValueName='Log Path') == {'sValue': ['C:\\WINNT\\logs'], 'ReturnValue': ['0']}
+    assert client.reg(getter, sValueName='Data Path')['sValue'] == ['D:\\exchsrvr\\mdbdata;%Unset%;C:\\WINNT']
+    for other in ('Sessions', 'Big', 'Servers', 'Blob'):            # type mismatch only for a non-string type
+        answer = client.reg(getter, sValueName=other)
+        assert return_value(answer) == TYPE_MISMATCH and answer['sValue'] == [None]
+    assert return_value(client.reg(getter, sValueName='No Such Value')) == 1
+    assert return_value(client.reg(getter, key=PARAMS_KEY + '\\Missing', sValueName='DB Path')) == 2
+
+
 def test_type_mismatch_missing_value_and_missing_key(variant):
     client = variant[0]
-    mismatch = client.reg('GetStringValue', sValueName='OWA Url Protocol')     # REG_EXPAND_SZ read as REG_SZ
-    assert return_value(mismatch) == TYPE_MISMATCH and mismatch['sValue'] == [None]
     assert return_value(client.reg('GetDWORDValue', sValueName='DB Path')) == TYPE_MISMATCH
-    assert return_value(client.reg('GetExpandedStringValue', sValueName='DB Path')) == TYPE_MISMATCH
-    assert client.reg('GetExpandedStringValue', sValueName='OWA Url Protocol')['sValue'] == ['https:']
+    assert return_value(client.reg('GetDWORDValue', sValueName='OWA Url Protocol')) == TYPE_MISMATCH
+    assert return_value(client.reg('GetBinaryValue', sValueName='Log Path')) == TYPE_MISMATCH
     assert return_value(client.reg('GetStringValue', sValueName='No Such Value')) == 1
     assert return_value(client.reg('GetStringValue', key=PARAMS_KEY + '\\Missing', sValueName='DB Path')) == 2
     assert client.reg('EnumKey', key='SOFTWARE\\Missing') == {'sNames': [None], 'ReturnValue': ['2']}

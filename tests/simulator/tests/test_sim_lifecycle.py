@@ -25,11 +25,11 @@ from winrm.exceptions import InvalidCredentialsError
 from winrm.protocol import Protocol
 
 from simhelpers import EXAMPLE_FLEET, FLEET_PY, NS, PARAMS_KEY, REG_URI, Fleet, WinrmClient, envelope, return_value
+from winsim import owa as owa_pages
 
 EXAMPLE_SUBNET = '127.0.4'
 RESTART_SUBNET = '127.0.5'
 IDENTIFY = '<wsmid:Identify xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"/>'
-OWA_403 = 'HTTP Error 403.4 - Forbidden: SSL is required to view this resource.'
 
 
 @pytest.fixture(scope='module')
@@ -73,7 +73,8 @@ def test_owa_pages_answer_like_iis(example):
         return requests.get(example.hostvars[host]['exchange55_owa_url'], timeout=5)
 
     ssl_only = get('ex-compliant')
-    assert (ssl_only.status_code, ssl_only.text) == (403, OWA_403)
+    assert (ssl_only.status_code, ssl_only.reason, ssl_only.text) == (403, 'Access Forbidden', owa_pages.DEFAULT_403_4)
+    assert '403.4 Forbidden: SSL required' in ssl_only.text          # Q224389's text
     plain = get('ex-owa-plain')
     assert plain.status_code == 200 and 'Outlook Web Access' in plain.text
     with pytest.raises(requests.exceptions.ConnectionError):
@@ -128,7 +129,7 @@ def test_q294406_cases_read_as_expected(example):
 
     assert owa_value('ex-compliant')['sValue'] == ['https:']
     assert return_value(owa_value('ex-absent')) == 1
-    assert return_value(owa_value('ex-expand-sz')) == 2147749893
+    assert owa_value('ex-expand-sz') == {'sValue': ['https:'], 'ReturnValue': ['0']}     # GetStr reads REG_EXPAND_SZ too
     assert owa_value('ex-http')['sValue'] == ['http:']
     assert return_value(owa_value('ex-no-exchange')) == 2
     versions = {host: WinrmClient(example.hostvars[host]).get('CIM_DataFile', Name='C:\\exchsrvr\\bin\\store.exe')['Version']

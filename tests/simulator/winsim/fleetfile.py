@@ -15,7 +15,14 @@ from winsim.registry import parse_key_path, parse_value
 
 SERVICE_STATES = {s.lower(): s for s in ('Running', 'Stopped', 'Paused', 'Start Pending', 'Stop Pending')}
 START_MODES = {s.lower(): s for s in ('Auto', 'Manual', 'Disabled')}
-HOST_FIELDS = ('username', 'password', 'auth', 'scheme', 'registry', 'files', 'services', 'owa', 'deny_write', 'faults')
+HOST_FIELDS = ('username', 'password', 'auth', 'scheme', 'registry', 'files', 'services', 'owa', 'deny_write', 'faults',
+               'environment')
+# owa.page: what IIS answers a plain-http GET of /exchange/ with when ssl_required is true (docs/owa-probe.md).
+OWA_PAGES = ('default', 'meta_refresh', 'redirect_https', 'forbidden_other')
+# The environment REG_EXPAND_SZ data is expanded with (StdRegProv expands in the WMI service's environment,
+# REG.CPP Registry::GetStr -> ExpandEnvironmentStrings): an NT-era install in C:\WINNT.
+DEFAULT_ENVIRONMENT = {'systemroot': ('SystemRoot', 'C:\\WINNT'), 'windir': ('windir', 'C:\\WINNT'),
+                       'systemdrive': ('SystemDrive', 'C:'), 'programfiles': ('ProgramFiles', 'C:\\Program Files')}
 _HOST_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$')
 _VERSION = re.compile(r'^\d+(\.\d+){0,3}$')
 _FILE_PATH = re.compile(r'^[A-Za-z]:\\')
@@ -69,6 +76,8 @@ class HostSpec:
     files: dict = dataclasses.field(default_factory=dict)         # lower path -> FileSpec
     services: dict = dataclasses.field(default_factory=dict)      # lower name -> ServiceSpec
     owa_ssl_required: bool | None = None                          # None: the host has no OWA page
+    owa_page: str = 'default'                                     # one of OWA_PAGES
+    environment: dict = dataclasses.field(default_factory=lambda: dict(DEFAULT_ENVIRONMENT))  # lower name -> (name, value)
     deny_write: tuple = ()                                        # lower-cased 'HKLM\\...' key paths
     faults: Faults = Faults()
 
@@ -241,10 +250,21 @@ def _section(where: _Where, raw: object) -> dict:
             out[field] = _faults(where, value)
         elif field == 'owa':
             owa = where.mapping('owa', value)
-            where.unknown('owa', owa, ('ssl_required',))
+            where.unknown('owa', owa, ('ssl_required', 'page'))
             if 'ssl_required' not in owa:
                 where.fail('owa', 'needs ssl_required: true or false (leave owa out for a host without an OWA page)')
-            out[field] = where.boolean('owa.ssl_required', owa['ssl_required'])
+            page = where.choice('owa.page', owa.get('page', 'default'), {page: page for page in OWA_PAGES})
+            out[field] = (where.boolean('owa.ssl_required', owa['ssl_required']), page)
+        elif field == 'environment':
+            given = where.mapping('environment', value)
+            env = {}
+            for name, text in given.items():
+                if not isinstance(name, str) or not name or '%' in name or '=' in name:
+                    where.fail('environment', f'variable names must be non-empty strings without % or =, got {name!r}')
+                if text is not None and not isinstance(text, str):
+                    where.fail(f'environment.{name}', 'must be a string (quote it in YAML) or null to remove it')
+                env[name.lower()] = None if text is None else (name, text)
+            out[field] = env
         elif field == 'deny_write':
             if not isinstance(value, list):
                 where.fail(field, 'must be a list of registry key paths')
@@ -283,6 +303,8 @@ def _merge(defaults: dict, host: dict) -> dict:
             merged['registry'] = base
         elif field in ('files', 'services', 'faults'):
             merged[field] = _merge_entries(merged.get(field, {}), value)
+        elif field == 'environment':        # nulls are kept: they remove a built-in default in _host()
+            merged[field] = {**merged.get(field, {}), **value}
         else:
             merged[field] = value
     return merged
@@ -309,7 +331,9 @@ def _host(where: _Where, name: str, fields: dict) -> HostSpec:
         registry=registry,
         files={low: spec for low, spec in fields.get('files', {}).items() if spec is not None},
         services={low: spec for low, spec in fields.get('services', {}).items() if spec is not None},
-        owa_ssl_required=fields.get('owa'),
+        owa_ssl_required=fields['owa'][0] if fields.get('owa') else None,
+        owa_page=fields['owa'][1] if fields.get('owa') else 'default',
+        environment=_merge_entries(DEFAULT_ENVIRONMENT, fields.get('environment', {})),
         deny_write=fields.get('deny_write', ()),
         faults=Faults(**fields.get('faults', {})),
     )

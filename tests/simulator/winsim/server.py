@@ -33,7 +33,7 @@ import spnego
 import spnego.channel_bindings
 from spnego._ntlm_raw.crypto import ntowfv1   # the NT hash exactly as pyspnego's acceptor computes it
 
-from winsim import wsman
+from winsim import owa, wsman
 from winsim.fleetfile import HostSpec
 from winsim.wmi import Machine
 
@@ -47,9 +47,6 @@ ENCRYPTED_TYPE = f'multipart/encrypted;protocol="{ENCRYPTED_PROTOCOL}";boundary=
 HTTP_500_PAGE = (b'<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN""http://www.w3.org/TR/html4/strict.dtd">\r\n'
                  b'<HTML><HEAD><TITLE>Internal Server Error</TITLE>\r\n<META HTTP-EQUIV="Content-Type" Content="text/html; charset=us-ascii"></HEAD>\r\n'
                  b'<BODY><h2>Internal Server Error</h2>\r\n<hr><p>HTTP Error 500. The server encountered an internal error.</p>\r\n</BODY></HTML>\r\n')
-OWA_SSL_REQUIRED = b'HTTP Error 403.4 - Forbidden: SSL is required to view this resource.'
-OWA_PAGE = (b'<html><head><title>Microsoft Outlook Web Access</title></head><body><h1>Microsoft Outlook Web Access</h1>'
-            b'<p>Log on with your user name and password.</p></body></html>')
 _ENCRYPTED_BODY = re.compile(
     rb'--Encrypted Boundary\r\n\s*Content-Type:\s*application/HTTP-SPNEGO-session-encrypted\r\n'
     rb'\s*OriginalContent:\s*type=[^;\r\n]+;charset=[^;\r\n]+;Length=(\d+)\r\n'
@@ -164,9 +161,10 @@ async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
     return HttpRequest(method.upper(), target.split('?', 1)[0], version, headers, body, size)
 
 
-def http_response(status: int, headers: list[tuple[str, str]], body: bytes, *, head_only: bool = False, close: bool = False) -> bytes:
+def http_response(status: int, headers: list[tuple[str, str]], body: bytes, *, head_only: bool = False, close: bool = False,
+                  reason: str | None = None) -> bytes:
     """Serialize a response with Date, Content-Length and (when closing) Connection: close."""
-    reason = http.HTTPStatus(status).phrase
+    reason = reason or http.HTTPStatus(status).phrase
     lines = [f'HTTP/1.1 {status} {reason}', f'Date: {email.utils.formatdate(usegmt=True)}', *(f'{k}: {v}' for k, v in headers),
              f'Content-Length: {len(body)}']
     if close:
@@ -371,26 +369,18 @@ class FleetServer:
                 writer.close()
 
     async def _send(self, host: HostRuntime, connection: _Connection, status: int, headers: list[tuple[str, str]], body: bytes, *,
-                    head_only: bool = False, close: bool = False) -> None:
-        data = http_response(status, headers, body, head_only=head_only, close=close)
+                    head_only: bool = False, close: bool = False, reason: str | None = None) -> None:
+        data = http_response(status, headers, body, head_only=head_only, close=close, reason=reason)
         host.stats['bytes_out'] += len(data)
         _bump(host.stats['status'], str(status))
         connection.writer.write(data)
         await connection.writer.drain()
 
     async def _owa_request(self, host: HostRuntime, connection: _Connection, request: HttpRequest) -> bool:
-        """IIS serving OWA's /exchange/ virtual directory: 403.4 over http when it requires SSL."""
-        headers = [('Server', 'Microsoft-IIS/5.0'), ('Content-Type', 'text/html')]
-        head_only = request.method == 'HEAD'
-        path = request.path.lower()
-        if request.method not in ('GET', 'HEAD'):
-            status, body = 405, b''
-            headers.append(('Allow', 'GET, HEAD'))
-        elif path in ('/exchange', '/exchange/') or path.startswith('/exchange/'):
-            status, body = (403, OWA_SSL_REQUIRED) if host.spec.owa_ssl_required else (200, OWA_PAGE)
-        else:
-            status, body = 404, b'HTTP Error 404 - File or directory not found.'
-        await self._send(host, connection, status, headers, body, head_only=head_only)
+        """IIS serving OWA's /exchange/ virtual directory: the page of the host's owa.page (winsim/owa.py)."""
+        status, reason, headers, body = owa.answer(host.spec.owa_ssl_required, host.spec.owa_page, request.method, request.path,
+                                                   request.headers.get('host'), host.address, self.ports['owa'])
+        await self._send(host, connection, status, headers, body, head_only=request.method == 'HEAD', reason=reason)
         return True
 
     def _challenge(self, host: HostRuntime, connection: _Connection) -> list[tuple[str, str]]:

@@ -5,6 +5,12 @@
 
 Return codes follow Windows: a StdRegProv method reports failure in ReturnValue (1 missing value,
 2 missing key, 5 access denied, 0x80041005 type mismatch), never as a fault.
+
+GetStringValue and GetExpandedStringValue are one function on Windows (Microsoft REGMETHODS.CPP:
+``!_wcsicmp(MethodName, L"GetStringValue") || !_wcsicmp(MethodName, L"GetExpandedStringValue")`` ->
+``GetStr``, "this works with either normal strings or expanded registry strings"): both read REG_SZ and
+REG_EXPAND_SZ, return REG_EXPAND_SZ data through ExpandEnvironmentStrings (REG.CPP ``Registry::GetStr``),
+and answer WBEM_E_TYPE_MISMATCH only for a value of another type.
 """
 
 from __future__ import annotations
@@ -22,8 +28,6 @@ WBEM_E_INVALID_PARAMETER = 2147749896
 HKLM = 2147483650
 # Access bits that need write permission (KEY_SET_VALUE, KEY_CREATE_SUB_KEY, KEY_CREATE_LINK, DELETE, WRITE_DAC, WRITE_OWNER).
 _WRITE_ACCESS = 0x2 | 0x4 | 0x20 | 0x10000 | 0x40000 | 0x80000
-# The environment GetExpandedStringValue expands with (an NT-era install in C:\WINNT).
-_ENVIRONMENT = {'systemroot': 'C:\\WINNT', 'windir': 'C:\\WINNT', 'systemdrive': 'C:', 'programfiles': 'C:\\Program Files'}
 _FILE_DATE = '2001-04-27T12:00:00Z'
 
 # Output parameters of each StdRegProv method, in order: (name, is_array).
@@ -45,6 +49,9 @@ _GETTERS = {
     'GetStringValue': 'REG_SZ', 'GetExpandedStringValue': 'REG_EXPAND_SZ', 'GetDWORDValue': 'REG_DWORD',
     'GetQWORDValue': 'REG_QWORD', 'GetMultiStringValue': 'REG_MULTI_SZ', 'GetBinaryValue': 'REG_BINARY',
 }
+# The value types each getter reads (the string getters share Registry::GetStr, which takes either string type).
+_READS = {method: (reg_type,) for method, reg_type in _GETTERS.items()}
+_READS['GetStringValue'] = _READS['GetExpandedStringValue'] = ('REG_SZ', 'REG_EXPAND_SZ')
 _SETTERS = {
     'SetStringValue': 'REG_SZ', 'SetExpandedStringValue': 'REG_EXPAND_SZ', 'SetDWORDValue': 'REG_DWORD',
     'SetQWORDValue': 'REG_QWORD', 'SetMultiStringValue': 'REG_MULTI_SZ', 'SetBinaryValue': 'REG_BINARY',
@@ -310,9 +317,9 @@ class Machine:
             if found is None:
                 return 1
             _name, reg_type, data = found
-            if reg_type != _GETTERS[method]:
+            if reg_type not in _READS[method]:
                 return WBEM_E_TYPE_MISMATCH
-            outputs[REG_METHODS[method][0][0]] = _output_data(reg_type, data)
+            outputs[REG_METHODS[method][0][0]] = _output_data(reg_type, data, self.spec.environment)
             return 0
         if method in _SETTERS:
             reg_type = _SETTERS[method]
@@ -358,14 +365,17 @@ class Machine:
         return 0
 
 
-def _expand(text: str) -> str:
-    """Expand %VAR% like ExpandEnvironmentStrings: known names (case-insensitive) only, others kept."""
-    return re.sub(r'%([^%]+)%', lambda m: _ENVIRONMENT.get(m.group(1).lower(), m.group(0)), text)
+def _expand(text: str, environment: dict) -> str:
+    """Expand %VAR% like ExpandEnvironmentStrings: known names (case-insensitive) only, others kept as written."""
+    def value(match):
+        entry = environment.get(match.group(1).lower())
+        return match.group(0) if entry is None else entry[1]
+    return re.sub(r'%([^%]+)%', value, text)
 
 
-def _output_data(reg_type: str, data: object) -> object:
+def _output_data(reg_type: str, data: object, environment: dict) -> object:
     if reg_type == 'REG_EXPAND_SZ':
-        return _expand(data)
+        return _expand(data, environment)
     if reg_type == 'REG_MULTI_SZ':
         return list(data)
     if reg_type == 'REG_BINARY':

@@ -171,31 +171,30 @@ class FakeHost(RemoteHost):
 
 
 def exchange55_server(*, service_pack_build=2653, newest_build=1960, store='5.5.2654.81', owa_url_protocol=None,
-                      ssl_required=True, install_path='C:\\exchsrvr') -> dict:
+                      ssl_required=True, install_path='C:\\exchsrvr', services_version=None, service_pack_number=None,
+                      parameters_private=True) -> dict:
     """A fleet-file host entry for an Exchange 5.5 server; ``owa_url_protocol`` is (type, data) or None.
 
-    A build given as a string is stored as REG_SZ; None leaves the value out.
+    A build given as a string is stored as REG_SZ; None leaves the value out (``store=None``: no Store.exe).
     """
     setup = {'Services': {'type': 'REG_SZ', 'data': install_path}}
-    for name, build in (('NewestBuild', newest_build), ('ServicePackBuild', service_pack_build)):
+    for name, build in (('Services Version', services_version), ('NewestBuild', newest_build),
+                        ('ServicePackNumber', service_pack_number), ('ServicePackBuild', service_pack_build)):
         if build is not None:
             setup[name] = {'type': 'REG_SZ' if isinstance(build, str) else 'REG_DWORD', 'data': build}
     private = {'DB Path': {'type': 'REG_SZ', 'data': install_path + '\\mdbdata\\priv.edb'},
                'Reset Views': {'type': 'REG_DWORD', 'data': 0}}
     if owa_url_protocol is not None:
         private['OWA Url Protocol'] = {'type': owa_url_protocol[0], 'data': owa_url_protocol[1]}
+    registry = {SETUP: setup}
+    if parameters_private:
+        registry[PARAMETERS_PRIVATE] = private
     return {
-        'registry': {SETUP: setup, PARAMETERS_PRIVATE: private},
-        'files': {install_path + '\\bin\\store.exe': {'version': store}},
+        'registry': registry,
+        'files': {} if store is None else {install_path + '\\bin\\store.exe': {'version': store}},
         'services': {'MSExchangeIS': {'state': 'Running'}},
         'owa': {'ssl_required': ssl_required},
     }
-
-
-def _exchange_2000() -> dict:
-    spec = exchange55_server(newest_build=4417, service_pack_build=None, store='6.0.4417.0',
-                             install_path='C:\\Program Files\\Exchsrvr')
-    return spec
 
 
 def _access_denied_parameters_private() -> dict:
@@ -203,6 +202,55 @@ def _access_denied_parameters_private() -> dict:
     spec['deny_read'] = [PARAMETERS_PRIVATE]
     return spec
 
+
+# The Setup-key shapes real servers show (docs/identification.md), each named after the server it describes,
+# with the status Q294406 gives it (value absent, OWA SSL-only) and the item that decides the family.
+IDENTIFICATION = {
+    # Services + ServicePackBuild only (no NewestBuild): an SP4 server with a post-SP4 Store.exe.
+    'sp4_services_and_service_pack_build_only': (
+        exchange55_server(newest_build=None), 'needs_change', '5.5', 'Store.exe 5.5.2654.81'),
+    # NewestBuild follows the service pack (Q158956 on 4.0): 2653 on SP4.
+    'sp4_newest_build_2653': (
+        exchange55_server(newest_build=2653, service_pack_build=None), 'needs_change', '5.5', 'Store.exe 5.5.2654.81'),
+    # Services Version 55 and no NewestBuild (Nessus smb_hotfixes).
+    'sp4_services_version_55': (
+        exchange55_server(newest_build=None, services_version=55), 'needs_change', '5.5', 'Store.exe 5.5.2654.81'),
+    # ServicePackNumber 4 and no build values at all.
+    'sp4_service_pack_number_only': (
+        exchange55_server(newest_build=None, service_pack_build=None, service_pack_number=4), 'needs_change', '5.5',
+        'Store.exe 5.5.2654.81'),
+    # An Alpha server whose Store.exe version prints as "5.05.x" (Q193485's spelling, Q266638: Alpha builds).
+    'alpha_store_version_5_05': (
+        exchange55_server(store='5.05.2654.89'), 'needs_change', '5.5', 'Store.exe 5.05.2654.89'),
+    # Exchange 5.0 SP2: Services Version 50, NewestBuild 1460, Store.exe 5.0.1460.x (Q158530).
+    'exchange_50_sp2': (
+        exchange55_server(services_version=50, newest_build=1460, service_pack_build=None, store='5.0.1460.8'),
+        'not_applicable', '5.0', 'Store.exe 5.0.1460.8'),
+    # Exchange 2000 SP1: ServicePackBuild 4712 (Nessus owa-version), Store.exe 6.0.x, Services Version 60.
+    'exchange_2000_sp1': (
+        exchange55_server(services_version=60, newest_build=4417, service_pack_build=4712, store='6.0.4712.0',
+                          install_path='C:\\Program Files\\Exchsrvr'), 'not_applicable', '2000', 'Store.exe 6.0.4712.0'),
+    # Exchange 2000 with only ServicePackBuild and Store.exe (no Services Version, no NewestBuild).
+    'exchange_2000_service_pack_build_and_store_only': (
+        exchange55_server(newest_build=None, service_pack_build=4712, store='6.0.6249.0',
+                          install_path='C:\\Program Files\\Exchsrvr'), 'not_applicable', '2000', 'Store.exe 6.0.6249.0'),
+    # Exchange 2003: Services Version 65, Store.exe 6.5.x.
+    'exchange_2003': (
+        exchange55_server(services_version=65, newest_build=6944, service_pack_build=None, store='6.5.6944.0',
+                          install_path='C:\\Program Files\\Exchsrvr'), 'not_applicable', '2003', 'Store.exe 6.5.6944.0'),
+    # Exchange 4.0 SP2: NewestBuild 993 (Q158956), Store.exe 4.0.993.x.
+    'exchange_40_sp2': (
+        exchange55_server(newest_build=993, service_pack_build=None, store=None), 'not_applicable', '4.0', 'NewestBuild 993'),
+    # Exchange was removed with Setup "Remove All": the Setup key stays (Q178975), the Information Store key is gone.
+    'stale_setup_key_after_uninstall': (
+        exchange55_server(store=None, parameters_private=False), 'not_applicable', '5.5', 'NewestBuild 1960'),
+    # Services Version 55 but Store.exe 6.0.x: the evidence conflicts.
+    'conflicting_services_version_55_store_6_0': (
+        exchange55_server(services_version=55, newest_build=None, store='6.0.4417.0'), 'blocked', None, None),
+    # NewestBuild 4417 (Exchange 2000) but Store.exe 5.5.x: the evidence conflicts.
+    'conflicting_newest_build_4417_store_5_5': (
+        exchange55_server(newest_build=4417), 'blocked', None, None),
+}
 
 # One entry per server the tests talk about, named after what makes it special.
 SERVERS = {
@@ -215,11 +263,12 @@ SERVERS = {
     'store_2656_84': exchange55_server(store='5.5.2656.84'),
     'no_exchange': {'registry': {'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion': {
         'CurrentVersion': {'type': 'REG_SZ', 'data': '5.0'}}}, 'owa': {'ssl_required': None}},
-    'exchange_2000': _exchange_2000(),
+    'exchange_2000': IDENTIFICATION['exchange_2000_sp1'][0],
     'owa_not_ssl_only': exchange55_server(ssl_required=False),
     'owa_unknown': exchange55_server(ssl_required=None),
     'build_as_reg_sz': exchange55_server(newest_build='1960', service_pack_build=' 2653'),
     'access_denied_parameters_private': _access_denied_parameters_private(),
+    **{name: entry[0] for name, entry in IDENTIFICATION.items()},
 }
 
 

@@ -16,19 +16,49 @@ from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._owa_pr
 HOST = '127.0.30.1'
 CLOSED_HOST = '127.0.30.2'
 SILENT_HOST = '127.0.30.3'
+
+# The pages, from the KB texts (jeffpar/kbarchive kb/<3>/Q<n>/README.md):
+# Q224389 (IIS 4.0): the default 403.4 error text.
+IIS4_403_4 = ('<html><body><h2>HTTP Error 403</h2><p>403.4 Forbidden: SSL required</p><p>This error indicates that the page '
+              'you are trying to access is secured with Secure Sockets Layer (SSL). In order to view it, you need to enable SSL '
+              'by typing "https://" at the beginning of the address you are attempting to reach.</p></body></html>')
+# Q279681 (IIS 5.0): "HTTP 403.4 - Forbidden: SSL required Internet Information Services"; title from KB 298805.
 IIS5_403_4 = ('<html><head><title>The page must be viewed over a secure channel</title></head><body>'
               'HTTP 403.4 - Forbidden: SSL required<br>Internet Information Services</body></html>')
+# Q268822: the File-type custom 403;4 page, a meta refresh to https (the status stays 403; no "403.4" in it).
+Q268822_META_REFRESH = ('<html>\n<head> <meta http-equiv="Content-Type" content="text/html;\ncharset=windows-1252"> '
+                        '<meta http-equiv="refresh"\ncontent="0;url=https://OWAserver/exchange/logon.asp"> <meta\n'
+                        'name="GENERATOR" content="Microsoft FrontPage 4.0"> <meta name="ProgId"\n'
+                        'content="FrontPage.Editor.Document"> <title></title>\n</head>\n\n</html>')
+# A script or a link to https in a custom 403 page: the same instruction in other forms.
+SCRIPT_TO_HTTPS = '<html><script>window.location.replace("https://owa.example.test/exchange/")</script></html>'
+LINK_TO_HTTPS = '<html><body>Please use <a href="https://owa.example.test/exchange/">the secure site</a>.</body></html>'
+# Q185495 (IIS 4.0): the default 403.6 text.
+IIS4_403_6 = ('<html><body><h2>HTTP Error 403</h2>\n<p>403.6 Forbidden: IP address rejected</p><p>This error is caused when '
+              'the server has a list of IP addresses that are not allowed to access the site</p></body></html>')
 
 # path -> (status, reason, headers, body)
 PAGES = {
+    '/iis4/exchange/': (403, 'Access Forbidden', {}, IIS4_403_4),
     '/ssl-only/exchange/': (403, 'Forbidden', {}, IIS5_403_4),
     '/iis6/exchange/': (403, 'Forbidden: SSL is required', {}, ''),
-    '/iis6-body/exchange/': (403, 'Forbidden', {}, '<h2>HTTP Error 403.4 - Forbidden: SSL is required to view this resource.</h2>'),
+    '/meta/exchange/': (403, 'Access Forbidden', {}, Q268822_META_REFRESH),
+    '/script/exchange/': (403, 'Access Forbidden', {}, SCRIPT_TO_HTTPS),
+    '/link/exchange/': (403, 'Access Forbidden', {}, LINK_TO_HTTPS),
     '/plain/exchange/': (200, 'OK', {}, '<html>Microsoft Outlook Web Access</html>'),
-    '/redirect-https/exchange/': (302, 'Object moved', {'Location': 'https://owa.example.test/exchange/'}, ''),
-    '/redirect-http/exchange': (301, 'Moved Permanently', {'Location': '/redirect-http/exchange/'}, ''),
+    # Q279681: the URL-type custom error whose ASP does Response.Redirect "https://" & SERVER_NAME & "/exchange".
+    '/redirect-https/exchange/': (302, 'Object moved', {'Location': 'https://owa.example.test/exchange'}, ''),
+    # Q298408: /exchange without the slash gets a 302 "Object moved" courtesy redirect to /exchange/.
+    '/courtesy/exchange': (302, 'Object moved', {'Location': '/courtesy/exchange/'}, ''),
+    '/courtesy/exchange/': (403, 'Access Forbidden', {}, IIS4_403_4),
+    '/courtesy-plain/exchange': (302, 'Object moved', {'Location': '/plain/exchange/'}, ''),
+    '/loop/a': (302, 'Object moved', {'Location': '/loop/b'}, ''),
+    '/loop/b': (302, 'Object moved', {'Location': '/loop/c'}, ''),
+    '/loop/c': (302, 'Object moved', {'Location': '/loop/d'}, ''),
+    '/loop/d': (302, 'Object moved', {'Location': '/plain/exchange/'}, ''),
+    '/elsewhere/exchange': (302, 'Object moved', {'Location': 'http://other.example.test/exchange/'}, ''),
     '/login/exchange/': (401, 'Access Denied', {'WWW-Authenticate': 'Basic realm="owa"'}, 'HTTP 401.2'),
-    '/ip-denied/exchange/': (403, 'Forbidden', {}, 'HTTP 403.6 - Forbidden: IP address rejected'),
+    '/ip-denied/exchange/': (403, 'Access Forbidden', {}, IIS4_403_6),
     '/missing/exchange/': (404, 'Object Not Found', {}, ''),
 }
 _SERVERS = {}  # base URL -> the requests that server saw (path, Authorization header)
@@ -85,15 +115,22 @@ def silent_server():
 
 
 @pytest.mark.parametrize('path, ssl_required, detail', [
+    ('/iis4/exchange/', True, 'answered HTTP 403 Access Forbidden: "403.4"'),
     ('/ssl-only/exchange/', True, 'answered HTTP 403 Forbidden: "viewed over a secure channel"'),
-    ('/iis6-body/exchange/', True, 'answered HTTP 403 Forbidden: "403.4"'),
     ('/iis6/exchange/', True, 'answered HTTP 403 Forbidden: SSL is required: "SSL is required"'),
-    ('/redirect-https/exchange/', True, 'answered HTTP 302, a redirect to https://owa.example.test/exchange/'),
-    ('/plain/exchange/', False, 'answered HTTP 200 over plain http'),
-    ('/login/exchange/', False, 'answered HTTP 401 (login required) over plain http'),
-    ('/redirect-http/exchange', False, 'answered HTTP 301, a redirect to http://{host}/redirect-http/exchange/, over plain http'),
-    ('/ip-denied/exchange/', None, 'answered HTTP 403 Forbidden, which does not say whether SSL is required'),
+    ('/meta/exchange/', True, 'answered HTTP 403 Access Forbidden whose page sends the browser to '
+                              'https://OWAserver/exchange/logon.asp'),
+    ('/script/exchange/', True, 'answered HTTP 403 Access Forbidden whose page sends the browser to https://owa.example.test/exchange/'),
+    ('/link/exchange/', True, 'answered HTTP 403 Access Forbidden whose page sends the browser to https://owa.example.test/exchange/'),
+    ('/redirect-https/exchange/', True, 'answered HTTP 302 Object moved, a redirect to https://owa.example.test/exchange'),
+    ('/plain/exchange/', False, 'answered HTTP 200 OK over plain http'),
+    ('/login/exchange/', None, 'answered HTTP 401 Access Denied (login required); /exchange/ itself does not ask for a login '
+                               '(that comes from logonfrm.asp), so this does not say whether SSL is required'),
+    ('/ip-denied/exchange/', None, 'answered HTTP 403 Access Forbidden: "403.6 Forbidden: IP address rejected", '
+                                   'which is not the SSL-required answer (403.4)'),
     ('/missing/exchange/', None, 'answered HTTP 404 Object Not Found, which does not say whether SSL is required'),
+    ('/elsewhere/exchange', None, 'answered HTTP 302 Object moved, a redirect to http://other.example.test/exchange/, '
+                                  'which was not followed'),
 ])
 def test_probe_classifies_the_answer(owa_server, path, ssl_required, detail):
     url = owa_server + path
@@ -101,11 +138,30 @@ def test_probe_classifies_the_answer(owa_server, path, ssl_required, detail):
     assert answer == OwaAnswer(ssl_required, f'{url} ' + detail.format(host=owa_server[len('http://'):]), 'probe', url)
 
 
-def test_probe_sends_one_request_without_credentials_and_follows_no_redirect(owa_server):
+def test_exchange_without_the_slash_follows_the_courtesy_redirect(owa_server):
     requests = _SERVERS[owa_server]
     del requests[:]
-    probe_owa(owa_server + '/redirect-http/exchange', timeout=5)
-    assert requests == [('/redirect-http/exchange', None)]
+    url = owa_server + '/courtesy/exchange'
+    answer = probe_owa(url, timeout=5)
+    assert answer == OwaAnswer(True, f'{url} answered HTTP 302 to {url}/; {url}/ answered HTTP 403 Access Forbidden: "403.4"',
+                               'probe', url)
+    assert requests == [('/courtesy/exchange', None), ('/courtesy/exchange/', None)]
+    assert probe_owa(owa_server + '/courtesy-plain/exchange', timeout=5).ssl_required is False
+
+
+def test_at_most_three_redirects_are_followed(owa_server):
+    requests = _SERVERS[owa_server]
+    del requests[:]
+    answer = probe_owa(owa_server + '/loop/a', timeout=5)
+    assert answer.ssl_required is None and answer.detail.endswith('more than 3 redirects, gave up')
+    assert [path for path, _auth in requests] == ['/loop/a', '/loop/b', '/loop/c', '/loop/d']
+
+
+def test_probe_sends_no_credentials_and_does_not_follow_other_hosts(owa_server):
+    requests = _SERVERS[owa_server]
+    del requests[:]
+    probe_owa(owa_server + '/elsewhere/exchange', timeout=5)
+    assert requests == [('/elsewhere/exchange', None)]
 
 
 def test_probe_goes_direct_even_with_a_proxy_in_the_environment(owa_server, monkeypatch, closed_port):
@@ -185,7 +241,29 @@ def test_unknown_answer_and_checked_fields():
 
 
 @pytest.mark.parametrize('status, location, ssl_required', [
-    (204, None, False), (302, None, False), (307, 'HTTPS://owa/exchange/', True), (303, '//owa/exchange/', False), (500, None, None),
+    (204, None, False), (302, None, None), (307, 'HTTPS://owa/exchange/', True), (303, '//owa/exchange/', None), (500, None, None),
+    (401, None, None),
 ])
 def test_classify_edges(status, location, ssl_required):
     assert classify('http://owa/exchange/', status, '', location).ssl_required is ssl_required
+
+
+@pytest.mark.parametrize('body, ssl_required', [
+    (IIS4_403_4, True), (IIS5_403_4, True), (Q268822_META_REFRESH, True), (SCRIPT_TO_HTTPS, True), (LINK_TO_HTTPS, True),
+    (IIS4_403_6, None), ('<html><body>HTTP 403.9 - Access Forbidden: Too many users are connected</body></html>', None),
+    ('<a href="http://owa/exchange/">plain http link</a>', None), ('', None),
+    # Q224389's default text mentions typing "https://": a mention is not a redirect (the full page names 403.4).
+    ('you need to enable SSL by typing "https://" at the beginning', None),
+])
+def test_classify_403_bodies_from_the_kbs(body, ssl_required):
+    assert classify('http://owa/exchange/', 403, 'Access Forbidden', None, body).ssl_required is ssl_required
+
+
+def test_other_403_quotes_the_first_line_of_the_page():
+    answer = classify('http://owa/exchange/', 403, 'Access Forbidden', None, IIS4_403_6)
+    assert answer.detail == ('http://owa/exchange/ answered HTTP 403 Access Forbidden: "403.6 Forbidden: IP address rejected", '
+                             'which is not the SSL-required answer (403.4)')
+    custom = classify('http://owa/exchange/', 403, 'Forbidden', None, '<html><body>\n<p>Go away.</p>\n<p>Really.</p></body></html>')
+    assert custom.detail == 'http://owa/exchange/ answered HTTP 403 Forbidden: "Go away.", which is not the SSL-required answer (403.4)'
+    empty = classify('http://owa/exchange/', 403, 'Forbidden', None, '')
+    assert empty.detail == 'http://owa/exchange/ answered HTTP 403 Forbidden with an empty page, which is not the SSL-required answer (403.4)'

@@ -53,25 +53,48 @@ def failure(call, kind: str) -> RemoteError:
 
 
 def test_typed_read_costs_one_request_and_sends_the_stdregprov_inputs():
-    host, transport = host_with(reg_output('GetStringValue', 0, sValue='https:'))
-    assert host.get_value(KEY, OWA, 'REG_SZ') == RegValue('REG_SZ', 'https:')
+    host, transport = host_with(reg_output('GetDWORDValue', 0, uValue=1960))
+    assert host.get_value(KEY, 'NewestBuild', 'REG_DWORD') == RegValue('REG_DWORD', 1960)
     assert host.requests == 1
     sent = transport.requests()[0]
-    assert sent.action == STDREGPROV + '/GetStringValue' and sent.resource_uri == STDREGPROV and sent.selectors is None
+    assert sent.action == STDREGPROV + '/GetDWORDValue' and sent.resource_uri == STDREGPROV and sent.selectors is None
+    assert sent.params('GetDWORDValue') == [('hDefKey', HKLM), ('sSubKeyName', SUBKEY), ('sValueName', 'NewestBuild')]
+
+
+@pytest.mark.parametrize('code, type_', [(1, 'REG_SZ'), (2, 'REG_EXPAND_SZ')])
+def test_a_string_read_takes_its_type_from_enum_values(code, type_):
+    """GetStringValue answers 0 for REG_SZ and REG_EXPAND_SZ alike (REGMETHODS.CPP GetStr), so the type comes from
+    EnumValues; the getter's data is kept (for REG_EXPAND_SZ it is already expanded, as GetExpandedStringValue's)."""
+    host, transport = host_with(reg_output('GetStringValue', 0, sValue='C:\\WINNT\\owa'),
+                                reg_output('EnumValues', 0, sNames=['DB Path', 'OWA URL PROTOCOL'], Types=[1, code]))
+    assert host.get_value(KEY, OWA, 'REG_SZ') == RegValue(type_, 'C:\\WINNT\\owa')
+    assert calls(transport) == ['GetStringValue', 'EnumValues']
+    sent = transport.requests()[0]
     assert sent.params('GetStringValue') == [('hDefKey', HKLM), ('sSubKeyName', SUBKEY), ('sValueName', OWA)]
+    assert host.get_value(KEY, OWA, 'REG_SZ') == RegValue(type_, 'C:\\WINNT\\owa')   # kept: no third request
+    assert host.requests == 2
+
+
+def test_a_listed_key_costs_one_read_with_the_listed_type():
+    host, transport = host_with(reg_output('EnumValues', 0, sNames=['OWA Url Protocol'], Types=[2]),
+                                reg_output('GetExpandedStringValue', 0, sValue='https:'))
+    assert host.enum_values(KEY) == {'OWA Url Protocol': 'REG_EXPAND_SZ'}
+    assert host.get_value(KEY, OWA, 'REG_SZ') == RegValue('REG_EXPAND_SZ', 'https:')
+    assert calls(transport) == ['EnumValues', 'GetExpandedStringValue']
 
 
 def test_type_mismatch_falls_back_to_enum_values_and_the_right_getter():
+    """Only a non-string value gives a type mismatch to GetStringValue; a DWORD getter on a string does too."""
     host, transport = host_with(
         reg_output('GetStringValue', TYPE_MISMATCH),
-        reg_output('EnumValues', 0, sNames=['DB Path', 'OWA URL PROTOCOL'], Types=[1, 2]),
-        reg_output('GetExpandedStringValue', 0, sValue='https:'),
+        reg_output('EnumValues', 0, sNames=['DB Path', 'OWA URL PROTOCOL'], Types=[1, 4]),
+        reg_output('GetDWORDValue', 0, uValue=1),
     )
-    assert host.get_value(KEY, OWA, 'REG_SZ') == RegValue('REG_EXPAND_SZ', 'https:')
-    assert calls(transport) == ['GetStringValue', 'EnumValues', 'GetExpandedStringValue']
+    assert host.get_value(KEY, OWA, 'REG_SZ') == RegValue('REG_DWORD', 1)
+    assert calls(transport) == ['GetStringValue', 'EnumValues', 'GetDWORDValue']
     requests = transport.requests()
     assert requests[1].params('EnumValues') == [('hDefKey', HKLM), ('sSubKeyName', SUBKEY)]
-    assert requests[2].params('GetExpandedStringValue')[2] == ('sValueName', 'OWA URL PROTOCOL')   # the name as stored
+    assert requests[2].params('GetDWORDValue')[2] == ('sValueName', 'OWA URL PROTOCOL')   # the name as stored
 
 
 def test_read_without_a_hint_asks_enum_values_first():
@@ -117,9 +140,11 @@ def test_read_return_codes_become_errors():
 def test_each_getter_output_becomes_reg_value_data(type_, outputs, expected):
     getter = {'REG_SZ': 'GetStringValue', 'REG_EXPAND_SZ': 'GetExpandedStringValue', 'REG_DWORD': 'GetDWORDValue',
               'REG_QWORD': 'GetQWORDValue', 'REG_MULTI_SZ': 'GetMultiStringValue', 'REG_BINARY': 'GetBinaryValue'}[type_]
-    host, transport = host_with(reg_output(getter, 0, **outputs))
+    code = {'REG_SZ': 1, 'REG_EXPAND_SZ': 2, 'REG_DWORD': 4, 'REG_QWORD': 11, 'REG_MULTI_SZ': 7, 'REG_BINARY': 3}[type_]
+    host, transport = host_with(reg_output('EnumValues', 0, sNames=['v'], Types=[code]), reg_output(getter, 0, **outputs))
+    assert host.enum_values(KEY) == {'v': type_}
     assert host.get_value(KEY, 'v', type_) == RegValue(type_, expected)
-    assert calls(transport) == [getter]
+    assert calls(transport) == ['EnumValues', getter]
 
 
 def test_unusable_getter_data_is_a_protocol_error():
@@ -333,28 +358,48 @@ def test_control_service_failures_name_the_win32_service_code():
 
 
 def test_an_audit_costs_one_request_per_fact_on_one_protocol():
+    """What gather_facts asks of an Exchange 5.5 server: the Setup key listed once, then one typed read per value."""
     host, transport = host_with(
+        reg_output('EnumValues', 0, sNames=['Services', 'NewestBuild', 'ServicePackBuild'], Types=[1, 4, 4]),
         reg_output('GetStringValue', 0, sValue='C:\\exchsrvr'),
         reg_output('GetDWORDValue', 0, uValue=1960),
         reg_output('GetDWORDValue', 0, uValue=2653),
         _datafile('5.5.2654.81'),
-        reg_output('GetStringValue', 1),
-        get_response('Win32_Service', ('Name', 'MSExchangeIS'), ('State', 'Running')),
+        reg_output('EnumValues', 0, sNames=['DB Path'], Types=[1]),
     )
     protocol = host.client.protocol
     setup = 'HKLM\\SOFTWARE\\Microsoft\\Exchange\\Setup'
-    assert host.get_value(setup, 'Services', 'REG_SZ').data == 'C:\\exchsrvr'
+    assert host.enum_values(setup) == {'Services': 'REG_SZ', 'NewestBuild': 'REG_DWORD', 'ServicePackBuild': 'REG_DWORD'}
+    assert host.get_value(setup, 'Services', 'REG_SZ') == RegValue('REG_SZ', 'C:\\exchsrvr')
     assert host.get_value(setup, 'NewestBuild', 'REG_DWORD').data == 1960
     assert host.get_value(setup, 'ServicePackBuild', 'REG_DWORD').data == 2653
     assert host.file_version('C:\\exchsrvr\\bin\\store.exe') == '5.5.2654.81'
-    assert host.get_value(KEY, OWA, 'REG_SZ') is None
-    assert host.service_state('MSExchangeIS') == 'Running'
+    assert host.enum_values(KEY) == {'DB Path': 'REG_SZ'}
+    assert host.get_value(KEY, OWA, 'REG_SZ') is None          # not listed: no request
     assert host.requests == len(transport.sent) == 6
     assert host.client.protocol is protocol
     with host:
         pass
     host.close()
     assert transport.closed == 2
+
+
+@pytest.mark.parametrize('written, stored, same', [
+    (RegValue('REG_EXPAND_SZ', '%SystemRoot%\\owa'), RegValue('REG_EXPAND_SZ', 'C:\\WINNT\\owa'), True),
+    (RegValue('REG_EXPAND_SZ', '%SystemRoot%\\owa'), RegValue('REG_EXPAND_SZ', '%SystemRoot%\\owa'), True),
+    (RegValue('REG_EXPAND_SZ', '%A%-%B%'), RegValue('REG_EXPAND_SZ', 'x-y'), True),
+    (RegValue('REG_EXPAND_SZ', '%SystemRoot%\\owa'), RegValue('REG_EXPAND_SZ', 'C:\\WINNT\\other'), False),
+    (RegValue('REG_EXPAND_SZ', '%SystemRoot%\\owa'), RegValue('REG_SZ', 'C:\\WINNT\\owa'), False),
+    (RegValue('REG_EXPAND_SZ', 'https:'), RegValue('REG_EXPAND_SZ', 'https:'), True),
+    (RegValue('REG_SZ', 'https:'), RegValue('REG_EXPAND_SZ', 'https:'), False),
+    (RegValue('REG_SZ', '%X%'), RegValue('REG_SZ', 'y'), False),
+    (RegValue('REG_SZ', 'https:'), None, False),
+    (None, None, True),
+])
+def test_read_back_allows_for_the_expansion_stdregprov_does(written, stored, same):
+    """REG.CPP Registry::GetStr expands REG_EXPAND_SZ data, so a read-back can only match the text around %NAME%."""
+    host, _transport = host_with()
+    assert host.same_as_written(written, stored) is same
 
 
 # ---------------------------------------------------------------- settings

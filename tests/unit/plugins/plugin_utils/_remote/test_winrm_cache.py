@@ -32,7 +32,8 @@ def test_backup_after_audit_reuses_listing_and_values_and_read_back_asks():
         reg_output('GetStringValue', 0, sValue='http:'),          # audit reads the value
         reg_output('GetStringValue', 0, sValue='C:\\x'),          # backup reads DB Path only
         reg_output('SetStringValue', 0),
-        reg_output('GetStringValue', 0, sValue='https:'),         # read back asks again
+        reg_output('GetStringValue', 0, sValue='https:'),         # read back asks again,
+        reg_output('EnumValues', 0, sNames=['DB Path', 'OWA Url Protocol'], Types=[1, 1]),   # and for the type
     )
     assert host.enum_values(KEY) == {'DB Path': 'REG_SZ', 'OWA Url Protocol': 'REG_SZ'}
     assert host.get_value(KEY, 'OWA Url Protocol', 'REG_SZ') == RegValue('REG_SZ', 'http:')
@@ -40,14 +41,16 @@ def test_backup_after_audit_reuses_listing_and_values_and_read_back_asks():
         'DB Path': RegValue('REG_SZ', 'C:\\x'), 'OWA Url Protocol': RegValue('REG_SZ', 'http:')}
     host.set_value(KEY, 'OWA Url Protocol', RegValue('REG_SZ', 'https:'))
     assert host.get_value(KEY, 'owa url protocol', 'REG_SZ') == RegValue('REG_SZ', 'https:')
-    assert names(transport) == ['EnumValues', 'GetStringValue', 'GetStringValue', 'SetStringValue', 'GetStringValue']
+    # GetStringValue also answers for a REG_EXPAND_SZ (REGMETHODS.CPP), so only EnumValues shows the type written.
+    assert names(transport) == ['EnumValues', 'GetStringValue', 'GetStringValue', 'SetStringValue', 'GetStringValue', 'EnumValues']
 
 
 def test_failed_write_forgets_too():
-    host, transport = host_with(reg_output('GetStringValue', 0, sValue='http:'), reg_output('SetStringValue', 5),
-                                reg_output('GetStringValue', 0, sValue='http:'))
+    listing = reg_output('EnumValues', 0, sNames=['OWA Url Protocol'], Types=[1])
+    host, transport = host_with(reg_output('GetStringValue', 0, sValue='http:'), listing, reg_output('SetStringValue', 5),
+                                reg_output('GetStringValue', 0, sValue='http:'), listing)
     host.get_value(KEY, 'OWA Url Protocol', 'REG_SZ')
     with pytest.raises(RemoteError, match='access denied'):
         host.set_value(KEY, 'OWA Url Protocol', RegValue('REG_SZ', 'https:'))
     host.get_value(KEY, 'OWA Url Protocol', 'REG_SZ')
-    assert names(transport) == ['GetStringValue', 'SetStringValue', 'GetStringValue']
+    assert names(transport) == ['GetStringValue', 'EnumValues', 'SetStringValue', 'GetStringValue', 'EnumValues']
