@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils import _connection
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._exchange55 import gather_facts
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._exchange55 import access_denied_advice, gather_facts
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._owa_probe import OwaAnswer, probe_owa, validate_owa_url
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q294406 import validate_protocol
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
@@ -72,6 +72,8 @@ class Exchange55Action(ControllerAction):
             if host is not None:
                 result['retried'] = host.retried
             advice = _ADVICE.get(exc.kind) if exc.advice is None else exc.advice
+            if exc.kind == 'access_denied':     # over smb: the winreg ACL admits Administrators only (Q153183)
+                advice = access_denied_advice(settings.transport, str(exc)) or advice
             result.update(failed=True, msg=f'{settings.describe()}: {exc}' + (f'; {advice}' if advice and advice not in str(exc) else ''),
                           error_kind=exc.kind)
         else:

@@ -149,8 +149,8 @@ def identify(readings: dict) -> dict:
             exchange['notes'].append(f'Services is {services.to_text()}: not an install folder')
     elif readings['setup_key']:
         exchange['installed'] = False
-        add('Setup\\Services', None, 'missing: Exchange Server is not installed (Microsoft isexchng.h); '
-                                      'the Setup key is left over (Q178975)')
+        add('Setup\\Services', None,
+            'missing: Exchange Server is not installed (Microsoft isexchng.h); the Setup key is left over (Q178975)')
 
     number = {name: _number(exchange, name, values.get(name)) for name in SETUP_VALUES[1:]}
     exchange['services_version'] = version = number['Services Version']

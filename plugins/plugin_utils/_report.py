@@ -17,7 +17,12 @@ The JSON document (``schema_version`` 1, described in docs/report.md)::
      totals: {servers, changed, failed}, counts: {<status>: n for every status},
      servers: [{host, status, reasons, changed, failed, error, error_kind, transport,
                 versions: {exchange, newest_build, service_pack, service_pack_build, store_exe},
-                owa_ssl_only, before, after, backup_file, backup_record, write_sent, retried, restarted}, ...]}
+                owa_ssl_only, before, after, backup_file, backup_record, write_sent, retried, restarted,
+                decided_by, restart_required}, ...]}
+
+``decided_by`` is the reading that decided the Exchange family (``server.exchange.family_evidence``, e.g.
+"Store.exe 5.5.2654.81"), or the conflict that blocked it; ``restart_required`` is true after a change the
+Information Store has not picked up yet (the HTML says "Information Store restart pending").
 """
 
 from __future__ import annotations
@@ -53,6 +58,9 @@ SUMMARY_HOSTS = 6
 MAX_SHOWN = 2000
 # What XML 1.0 cannot hold (section 2.2: Char), and lone surrogates, which no UTF encoding can: shown as [U+XXXX].
 _NOT_XML = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+# A change the Information Store reads only at start-up: sibling ParametersPrivate KBs all restart it
+# (Q178699, Q216076, Q243581, Q148961), although Q294406 itself does not say so.
+RESTART_PENDING = 'Information Store restart pending'
 
 
 def build_report(results: dict, mode: str, *, fail_on_blocked: bool = False, title: str | None = None,
@@ -123,6 +131,8 @@ def server_entry(host: str, result, fail_on_blocked: bool = False) -> dict:
         'write_sent': bool(result.get('write_sent')),
         'retried': int(result.get('retried') or 0),
         'restarted': bool(result.get('restarted')),
+        'decided_by': exchange.get('family_evidence') or exchange.get('conflict'),
+        'restart_required': bool(result.get('restart_required')),
     }
 
 
@@ -206,6 +216,9 @@ def summary_lines(report: dict, paths: dict | None = None) -> list:
     if sent:
         lines.append(f'failed after a write was sent: {len(sent)} ({", ".join(sent[:SUMMARY_HOSTS])}{" ..." if len(sent) > SUMMARY_HOSTS else ""}); '
                      'their backups are listed in the report')
+    pending = [s['host'] for s in servers if s.get('restart_required')]
+    if pending:
+        lines.append(f'{RESTART_PENDING}: {len(pending)} ({", ".join(pending[:SUMMARY_HOSTS])}{" ..." if len(pending) > SUMMARY_HOSTS else ""})')
     for name, path in (paths or {}).items():
         lines.append(f'{name} report: {path}')
     return lines
@@ -214,7 +227,8 @@ def summary_lines(report: dict, paths: dict | None = None) -> list:
 def render_html(report: dict) -> str:
     """A self-contained page (inline CSS, no scripts or external assets); every value is HTML-escaped."""
     rows = sorted(report['servers'], key=lambda s: (SEVERITY.index(s['status']), s['host']))
-    return _TEMPLATE.render(report=report, rows=rows, severity=SEVERITY, labels=LABELS, value_text=value_text, versions_text=versions_text)
+    return _TEMPLATE.render(report=report, rows=rows, severity=SEVERITY, labels=LABELS, value_text=value_text, versions_text=versions_text,
+                            RESTART_PENDING=RESTART_PENDING)
 
 
 def _junit_failure(server: dict, mode: str):
@@ -235,6 +249,10 @@ def _junit_details(server: dict) -> str:
         lines.append(f'backup: {server["backup_file"]}')
     if server.get('write_sent') and server['failed']:
         lines.append('write sent: yes, before the failure (check the value on the server; the backup holds its prior state)')
+    if server.get('decided_by'):
+        lines.append(f'decided by: {server["decided_by"]}')
+    if server.get('restart_required'):
+        lines.append(RESTART_PENDING)
     return '\n'.join(lines)
 
 
@@ -327,6 +345,7 @@ ul { margin: 0; padding-left: 16px; }
 .err { color: var(--error); }
 .kind { display: inline-block; padding: 0 6px; border: 1px solid var(--error); border-radius: 3px; font-size: 11px; font-weight: 600;
   text-transform: uppercase; }
+.pending { margin-bottom: 4px; color: var(--needs_change); font-weight: 600; }
 .failed { display: inline-block; margin-top: 4px; color: var(--blocked); font-size: 12px; font-weight: 600; }
 .legend { display: grid; grid-template-columns: max-content 1fr max-content 1fr max-content 1fr; gap: 4px 10px; margin: 20px 0 0;
   padding: 10px 12px; background: var(--panel); border-radius: 6px; font-size: 12px; color: var(--muted); }
@@ -370,6 +389,9 @@ footer { margin-top: 12px; color: var(--muted); font-size: 12px; }
         <span class="small">not read</span>
 {% else %}
         {{ versions_text(s.versions) }}<br><span class="small">Store.exe {{ s.versions.store_exe or 'not read' }}</span>
+{% if s.decided_by %}
+        <br><span class="small">decided by: {{ s.decided_by }}</span>
+{% endif %}
 {% endif %}
       </td>
       <td>
@@ -394,6 +416,9 @@ footer { margin-top: 12px; color: var(--muted); font-size: 12px; }
 {% if s.write_sent %}
         <div class="failed">a write was sent before this failure</div>
 {% endif %}
+{% endif %}
+{% if s.restart_required %}
+        <div class="pending">{{ RESTART_PENDING }}</div>
 {% endif %}
 {% if s.reasons %}
         <ul>{% for reason in s.reasons %}<li>{{ reason }}</li>{% endfor %}</ul>

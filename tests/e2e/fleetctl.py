@@ -61,6 +61,16 @@ class Fleet:
         with open(self.inventory, encoding='utf-8') as handle:
             return yaml.safe_load(handle)['all']['children']['exchange55']['hosts']
 
+    def edit_hosts(self, change) -> dict:
+        """Let ``change(hosts)`` edit the inventory's host variables in place, write it back, return the hosts."""
+        with open(self.inventory, encoding='utf-8') as handle:
+            inventory = yaml.safe_load(handle)
+        hosts = inventory['all']['children']['exchange55']['hosts']
+        change(hosts)
+        with open(self.inventory, 'w', encoding='utf-8') as handle:
+            yaml.safe_dump(inventory, handle)
+        return hosts
+
     def registry(self, host: str, key: str) -> dict:
         """The host's values under ``key`` as the server holds them now ({name: {type, data}}); {} when absent."""
         if self.transport == 'smb':

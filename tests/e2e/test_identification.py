@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 
 import pytest
-import yaml
 
 from fleetctl import REPO_ROOT, Fleet, require_transport, run_playbook
 
@@ -42,6 +41,7 @@ EXPECTED = {
     'owa_page_forbidden_other': ('blocked', '5.5', 'Store.exe', 'which is not the SSL-required answer (403.4)'),
     'owa_page_plain_http': ('not_applicable', '5.5', 'Store.exe', 'OWA is not SSL-only'),
     'owa_url_without_trailing_slash': ('needs_change', '5.5', 'Store.exe', None),
+    'registry_denied_to_this_account': ('blocked', None, None, 'Access denied reading'),
 }
 # What the OWA probe saw, per page style (the part of owa.detail that shows the rule used).
 OWA_DETAIL = {
@@ -60,14 +60,12 @@ def runs(request, tmp_path_factory, env_factory):
     workdir = tmp_path_factory.mktemp(f'identification-{request.param}')
     fleet = Fleet(request.param, FLEET_FILE, str(workdir), SUBNETS[request.param])
     request.addfinalizer(fleet.stop)
-    with open(fleet.inventory, encoding='utf-8') as handle:
-        inventory = yaml.safe_load(handle)
-    hosts = inventory['all']['children']['exchange55']['hosts']
-    slashless = hosts['owa_url_without_trailing_slash']
-    slashless['exchange55_owa_url'] = slashless['exchange55_owa_url'].rstrip('/')
-    assert slashless['exchange55_owa_url'].endswith('/exchange')
-    with open(fleet.inventory, 'w', encoding='utf-8') as handle:
-        yaml.safe_dump(inventory, handle)
+
+    def without_slash(hosts):
+        slashless = hosts['owa_url_without_trailing_slash']
+        slashless['exchange55_owa_url'] = slashless['exchange55_owa_url'].rstrip('/')
+    hosts = fleet.edit_hosts(without_slash)
+    assert hosts['owa_url_without_trailing_slash']['exchange55_owa_url'].endswith('/exchange')
     env = env_factory(workdir)
     results = {'fleet': fleet, 'transport': request.param, 'inventory': hosts}
     results['initial'] = {host: fleet.registry(host, KEY) for host in EXPECTED}
@@ -120,3 +118,11 @@ def test_the_stale_key_has_no_information_store_to_write_to(runs):
     assert runs['after']['stale_setup_key_after_uninstall'] == {}
     evidence = runs['info'].results['stale_setup_key_after_uninstall']['server']['evidence']
     assert any(entry['item'] == f'{KEY} key' and entry['value'] == 'missing' for entry in evidence)
+
+
+def test_a_refused_registry_is_blocked_and_never_called_not_exchange(runs):
+    reasons = runs['info'].results['registry_denied_to_this_account']['q294406']['reasons']
+    assert not any('not installed' in reason or 'not_applicable' in reason for reason in reasons)
+    if runs['transport'] == 'smb':
+        assert all('allow remote registry access only to Administrators' in reason and 'Q153183' in reason
+                   for reason in reasons if 'HKLM' in reason), reasons

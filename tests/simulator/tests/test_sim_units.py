@@ -42,6 +42,10 @@ def fleet(hosts: dict, **defaults) -> list:
     ({'_stats': {}}, "hosts['_stats']: a host name must be"),
     ({'h1': {}, 'H1': {}}, "hosts['H1']: duplicates host 'h1'"),
     ({'h1': {'deny_write': 'HKLM\\X'}}, "host 'h1': deny_write: must be a list of registry key paths"),
+    ({'h1': {'owa': {'ssl_required': True, 'page': 'custom'}}},
+     "host 'h1': owa.page: must be one of default, meta_refresh, redirect_https, forbidden_other, got 'custom'"),
+    ({'h1': {'environment': {'SystemRoot': 5}}}, "host 'h1': environment.SystemRoot: must be a string"),
+    ({'h1': {'environment': {'A%B': 'x'}}}, "host 'h1': environment: variable names must be non-empty strings without % or ="),
 ])
 def test_invalid_fleet_files_name_the_host_and_field(hosts, message):
     with pytest.raises(FleetError) as raised:
@@ -79,6 +83,18 @@ def test_defaults_merge_into_hosts_and_null_removes_what_the_defaults_gave():
     assert drops.registry == {'HKLM\\SOFTWARE\\A': {}}
     assert drops.owa_ssl_required is None and drops.files == {} and list(drops.services) == ['msexchangeis']
     assert (drops.faults.latency_ms, drops.faults.seed) == (5.0, 3)
+
+
+def test_owa_page_and_environment_defaults_and_merging():
+    plain, paged, env, removed = fleet(
+        {'plain': {}, 'paged': {'owa': {'ssl_required': True, 'page': 'META_REFRESH'}},
+         'env': {'environment': {'systemroot': 'D:\\WINNT40', 'ExchSrvr': 'D:\\exchsrvr'}},
+         'removed': {'environment': {'Custom': None, 'windir': None}}},
+        owa={'ssl_required': True}, environment={'Custom': 'c'})
+    assert (plain.owa_ssl_required, plain.owa_page, paged.owa_page) == (True, 'default', 'meta_refresh')
+    assert plain.environment['systemroot'] == ('SystemRoot', 'C:\\WINNT') and plain.environment['custom'] == ('Custom', 'c')
+    assert env.environment['systemroot'] == ('systemroot', 'D:\\WINNT40') and env.environment['exchsrvr'][1] == 'D:\\exchsrvr'
+    assert 'custom' not in removed.environment and 'windir' not in removed.environment and 'systemroot' in removed.environment
 
 
 def test_example_fleet_is_valid_and_has_every_case():

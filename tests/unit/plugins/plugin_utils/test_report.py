@@ -185,7 +185,27 @@ def test_json_round_trips_and_holds_only_documented_fields(apply):
     document = json.loads(render_json(apply))
     assert document == apply
     assert set(document['servers'][0]) == {'host', 'status', 'reasons', 'changed', 'failed', 'error', 'error_kind', 'transport',
-                                           'versions', 'owa_ssl_only', 'before', 'after', 'backup_file', 'backup_record', 'write_sent', 'retried', 'restarted'}
+                                           'versions', 'owa_ssl_only', 'before', 'after', 'backup_file', 'backup_record', 'write_sent', 'retried',
+                                           'restarted', 'decided_by', 'restart_required'}
+
+
+def test_the_deciding_item_and_a_pending_restart_are_shown():
+    def result(host_changed, restart_required, family_evidence, conflict=None):
+        return {'changed': host_changed, 'restart_required': restart_required, 'transport': 'smb',
+                'q294406': {'status': 'changed' if host_changed else 'blocked', 'reasons': ['why']},
+                'server': {'exchange': {'family': '5.5' if not conflict else None, 'family_evidence': family_evidence,
+                                        'conflict': conflict}, 'store': {'version': '5.5.2654.81'}, 'owa': {}}}
+    report = build_report({'ex1': result(True, True, 'Store.exe 5.5.2654.81'),
+                           'ex2': result(False, False, None, 'conflicting evidence: Store.exe 6.0.6249.0 says Exchange 2000, but X')},
+                          'apply')
+    entries = by_host(report)
+    assert (entries['ex1']['decided_by'], entries['ex1']['restart_required']) == ('Store.exe 5.5.2654.81', True)
+    assert entries['ex2']['decided_by'].startswith('conflicting evidence: Store.exe 6.0.6249.0') and not entries['ex2']['restart_required']
+    html = render_html(report)
+    assert html.count('Information Store restart pending') == 1
+    assert 'decided by: Store.exe 5.5.2654.81' in html and 'decided by: conflicting evidence' in html
+    assert 'Information Store restart pending: 1 (ex1)' in summary_lines(report)
+    assert b'Information Store restart pending' in render_junit(report)
 
 
 def test_no_report_format_carries_what_a_result_holds_beyond_the_documented_fields():
