@@ -9,7 +9,15 @@ import datetime
 
 from ansible_collections.legacy_exchange.exchange55.plugins.modules.fleet_report import ARGUMENT_SPEC
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._action import ControllerAction
+<<<<<<< HEAD
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._report import (
+=======
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import atomic_write
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._report_history import load_baseline, remember
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._report import (
+    EXTENSIONS,
+    SCHEMA,
+>>>>>>> 63af334 (Ecosystem checkers, releases, tested 2.16 floor, EE and scale-out docs, the report that remembers, the -vvv trail (winrm))
     build_report,
     failed_hosts,
     summary_lines,
@@ -27,6 +35,8 @@ class ActionModule(ControllerAction):
         now = datetime.datetime.now(datetime.timezone.utc)
         try:
             report = build_report(args['results'], mode, fail_on_blocked=args['fail_on_blocked'], title=args['title'], generated=now)
+            # Compared with the earlier reports of the directory, read before this report's files replace any of them.
+            remember(report, load_baseline(os.path.abspath(os.path.expanduser(args['dest'])), mode, SCHEMA))
             paths = write_report(report, args['dest'], args['name'], args['formats'], now)
         except ValueError as exc:
             result.update(failed=True, msg=str(exc))
@@ -36,5 +46,5 @@ class ActionModule(ControllerAction):
                                            'choose a writable directory (dest)')
             return result
         result.update(changed=False, mode=mode, paths=paths, counts=report['counts'], totals=report['totals'],
-                      failed_hosts=failed_hosts(report), summary=summary_lines(report, paths))
+                      failed_hosts=failed_hosts(report), summary=summary_lines(report, paths), comparison=report['comparison'])
         return result

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r'''
 name: backup_records
-author: legacy_exchange.exchange55 contributors
+author: legacy_exchange.exchange55 contributors (@legacy-exchange)
 short_description: Find the backup records that owa_url_protocol wrote for inventory hosts
 version_added: 1.1.0
 description:

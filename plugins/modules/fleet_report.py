@@ -19,6 +19,10 @@ description:
   - V(junit) is JUnit XML with one test case per server, for CI systems. A server fails its test case when it is
     C(blocked), when its task failed, or, in audit mode, when it needs a change. A C(not_applicable) server is skipped.
   - It also returns a short summary table as lines, and the hosts that must fail.
+  - Each report compares itself with the previous report of the same mode in O(dest), updated by the reports of the
+    other mode written after it, and names the servers that regressed, were newly fixed, appeared or disappeared, and
+    every status change (RV(comparison); at the top of the HTML, in the summary, and in the JSON). In JUnit a regressed
+    server fails, in either mode.
   - Run it once per play (C(run_once=true)). The role C(legacy_exchange.exchange55.q294406) shows how.
   - A result registered with C(failed_when=false) still counts as failed, because the modules return C(msg) only when
     they fail. A host without a result (skipped, or removed from the play before) gets the status C(error).
@@ -151,6 +155,53 @@ mode:
   returned: success
   type: str
   sample: apply
+comparison:
+  description:
+    - What changed since the previous report of the same mode in O(dest), updated by the reports of the other mode
+      written after it, as in the JSON report (C(docs/report.md) describes every field).
+    - RV(comparison.baseline) is null for the first report of a mode in O(dest).
+  returned: success
+  type: dict
+  contains:
+    baseline:
+      description: The previous report (C(report), C(mode), C(generated)) and the reports that updated it (C(updated_by)).
+      type: dict
+    regressed:
+      description: Servers that were compliant and now need the change or are blocked (C(host), C(before), C(now), ...).
+      type: list
+      elements: dict
+    newly_fixed:
+      description: Servers that are compliant now and were not.
+      type: list
+      elements: dict
+    appeared:
+      description: Hosts in this report and not in the baseline.
+      type: list
+      elements: str
+    disappeared:
+      description: Hosts in the baseline and not in this report.
+      type: list
+      elements: str
+    status_changes:
+      description: Every server whose status differs from the state the baseline left it in (C(host), C(before), C(now)).
+      type: list
+      elements: dict
+    unreadable:
+      description: Report files of O(dest) that are not valid JSON, skipped.
+      type: list
+      elements: str
+  sample:
+    baseline: {report: /var/lib/exchange55/reports/q294406-audit-20261121T101500Z.json, mode: audit,
+               generated: '2026-11-21T10:15:00Z', updated_by: []}
+    regressed: [{host: exsrv02, before: compliant, now: needs_change, since: '2026-11-21T10:15:00Z',
+                 report: /var/lib/exchange55/reports/q294406-audit-20261121T101500Z.json,
+                 reasons: [OWA Url Protocol is absent]}]
+    newly_fixed: []
+    appeared: []
+    disappeared: []
+    status_changes: [{host: exsrv02, before: compliant, now: needs_change, since: '2026-11-21T10:15:00Z',
+                      report: /var/lib/exchange55/reports/q294406-audit-20261121T101500Z.json}]
+    unreadable: []
 '''
 
 from ansible.module_utils.basic import AnsibleModule

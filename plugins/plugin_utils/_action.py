@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import re
+import traceback
+
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils import _connection
@@ -74,8 +77,17 @@ class Exchange55Action(ControllerAction):
             advice = _ADVICE.get(exc.kind) if exc.advice is None else exc.advice
             if exc.kind == 'access_denied':     # over smb: the winreg ACL admits Administrators only (Q153183)
                 advice = access_denied_advice(settings.transport, str(exc)) or advice
-            result.update(failed=True, msg=f'{settings.describe()}: {exc}' + (f'; {advice}' if advice and advice not in str(exc) else ''),
+            message = host_named_once(str(exc), settings)
+            result.update(failed=True, msg=f'{settings.describe()}: {message}' + (f'; {advice}' if advice and advice not in message else ''),
                           error_kind=exc.kind)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # A bug, not a server's answer: one line for the play, and the traceback under `exception`, as Ansible
+            # modules return it (shown with -vvv).  Neither may carry the password.
+            hide = _hider(settings.password)
+            result.update(failed=True, error_kind='internal',
+                          msg=hide(f'{settings.describe()}: unexpected {type(exc).__name__} in {self._task.action}: '
+                                   f'{" ".join(str(exc).split())} (a bug: please report it with the -vvv output)'),
+                          exception=hide(traceback.format_exc()))
         else:
             result['retried'] = host.retried
         return result
@@ -109,3 +121,20 @@ class Exchange55Action(ControllerAction):
     @staticmethod
     def facts(host, owa, service_state: bool = False) -> dict:
         return gather_facts(host, owa=owa, service_state=service_state)
+
+
+def host_named_once(message: str, settings) -> str:
+    """``message`` without the host it names again: the caller prefixes ``settings.describe()``, which names it.
+
+    Drops a leading ``<host>:`` or ``<host>:<port>:`` and writes a WinRM endpoint URL on that host as its path
+    (``cannot connect to the endpoint /wsman: ...``).
+    """
+    host = re.escape(str(settings.host).strip('[]'))
+    message = re.sub(rf'^\[?{host}\]?(?::\d+)?:\s*', '', message)
+    return re.sub(rf'\bhttps?://\[?{host}\]?(?![\w.-])(?::\d+)?(/\S*)?', lambda m: f'the endpoint {m.group(1) or "/"}', message)
+
+
+def _hider(password):
+    if not password:
+        return lambda text: text
+    return lambda text: text.replace(password, '********')

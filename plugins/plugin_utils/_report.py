@@ -11,18 +11,23 @@ A ``blocked`` host that was merely refused a write (``error_kind: blocked``) is 
 unless ``fail_on_blocked`` is set.  Only listed fields are copied from a result, so nothing a
 result might carry beyond them (and never a password) reaches a report.
 
-The JSON document (``schema_version`` 1, described in docs/report.md)::
+The JSON document (``schema_version`` 2, described in docs/report.md)::
 
     {schema, schema_version, kb, title, mode, generated, fail_on_blocked,
      totals: {servers, changed, failed}, counts: {<status>: n for every status},
      servers: [{host, status, reasons, changed, failed, error, error_kind, transport,
                 versions: {exchange, newest_build, service_pack, service_pack_build, store_exe},
                 owa_ssl_only, before, after, backup_file, backup_record, write_sent, retried, restarted,
-                decided_by, restart_required}, ...]}
+                decided_by, restart_required, previous_status, regressed}, ...],
+     comparison: {baseline, regressed, newly_fixed, appeared, disappeared, status_changes, unreadable}}
 
 ``decided_by`` is the reading that decided the Exchange family (``server.exchange.family_evidence``, e.g.
 "Store.exe 5.5.2654.81"), or the conflict that blocked it; ``restart_required`` is true after a change the
 Information Store has not picked up yet (the HTML says "Information Store restart pending").
+
+``comparison`` and the two per-server fields ``previous_status`` and ``regressed`` come from
+``_report_history.remember`` (the report's writer adds them from the earlier reports in its directory); a report
+built without them renders as having no baseline.
 """
 
 from __future__ import annotations
@@ -37,10 +42,11 @@ from jinja2 import Environment
 
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import atomic_write
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q294406 import STATUSES
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._report_history import comparison_lines
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue
 
 SCHEMA = 'legacy_exchange.exchange55/q294406-report'
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MODES = ('audit', 'apply')
 FORMATS = ('json', 'html', 'junit')
 EXTENSIONS = {'json': '.json', 'html': '.html', 'junit': '.junit.xml'}
@@ -203,8 +209,9 @@ def render_junit(report: dict) -> bytes:
 def summary_lines(report: dict, paths: dict | None = None) -> list:
     """A short table: one line per status with its count and the first hosts, then failures and report paths."""
     servers = report['servers']
-    lines = [f'{report["title"]}: {report["mode"]} of {len(servers)} servers at {report["generated"]}',
-             f'{"status":<16}{"count":>5}  servers']
+    lines = [f'{report["title"]}: {report["mode"]} of {len(servers)} servers at {report["generated"]}']
+    lines += comparison_lines(report, SUMMARY_HOSTS)
+    lines.append(f'{"status":<16}{"count":>5}  servers')
     for status in SEVERITY:
         hosts = [s['host'] for s in servers if s['status'] == status]
         shown = ', '.join(hosts[:SUMMARY_HOSTS]) + (f' and {len(hosts) - SUMMARY_HOSTS} more' if len(hosts) > SUMMARY_HOSTS else '')
@@ -234,6 +241,10 @@ def render_html(report: dict) -> str:
 def _junit_failure(server: dict, mode: str):
     if server['error']:
         return server['error_kind'] or 'error', server['error']
+    if server.get('regressed'):
+        # A regression fails the test case whatever the mode, even when the server merely needs the change again.
+        return 'regression', (f'regressed: was {server["previous_status"]} in the previous report, now {server["status"]}: '
+                              + '; '.join(server['reasons']))
     if server['status'] == 'blocked':
         return 'blocked', 'prerequisites of KB Q294406 are not met: ' + '; '.join(server['reasons'])
     if server['status'] == 'needs_change' and mode == 'audit':
@@ -352,6 +363,13 @@ ul { margin: 0; padding-left: 16px; }
 .legend dt { font-weight: 600; color: var(--ink); }
 .legend dd { margin: 0; }
 footer { margin-top: 12px; color: var(--muted); font-size: 12px; }
+.since { margin: 14px 0 0; padding: 8px 12px; border: 1px solid var(--line); border-left: 4px solid var(--changed); border-radius: 6px; }
+.since.regressed { border-left-color: var(--blocked); }
+.since h2 { margin: 0 0 6px; font-size: 14px; }
+.since dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0; font-size: 13px; }
+.since dt { font-weight: 600; } .since dt.bad { color: var(--blocked); } .since dd { margin: 0; }
+.since .chg { display: inline-block; margin-right: 12px; }
+.regressed-flag { display: inline-block; margin-top: 4px; color: var(--blocked); font-size: 12px; font-weight: 600; }
 </style>
 </head>
 <body>
@@ -365,6 +383,30 @@ footer { margin-top: 12px; color: var(--muted); font-size: 12px; }
     {{ report.totals.servers }} servers, {{ report.totals.changed }} {{ 'would change' if report.mode == 'audit' else 'changed' }},
     {{ report.totals.failed }} failed</div>
 </header>
+{% set comparison = report.comparison or {} %}
+<section class="since{{ ' regressed' if comparison.regressed }}" aria-label="Since the previous report">
+{% if comparison.baseline %}
+  <h2>Since the {{ comparison.baseline.mode }} of {{ comparison.baseline.generated | replace('T', ' ') | replace('Z', ' UTC') }}
+{% for update in comparison.baseline.updated_by %}
+    and the {{ update.mode }} of {{ update.generated | replace('T', ' ') | replace('Z', ' UTC') }}
+{% endfor %}</h2>
+  <dl>
+    <dt class="bad">Regressed ({{ comparison.regressed | length }})</dt>
+    <dd>{% for c in comparison.regressed %}<span class="chg"><b>{{ c.host }}</b> {{ c.before }} &rarr; {{ c.now }}</span>{% else %}none{% endfor %}</dd>
+    <dt>Newly fixed ({{ comparison.newly_fixed | length }})</dt>
+    <dd>{% for c in comparison.newly_fixed %}<span class="chg"><b>{{ c.host }}</b> {{ c.before }} &rarr; {{ c.now }}</span>{% else %}none{% endfor %}</dd>
+    <dt>Appeared ({{ comparison.appeared | length }})</dt><dd>{{ comparison.appeared | join(', ') or 'none' }}</dd>
+    <dt>Disappeared ({{ comparison.disappeared | length }})</dt><dd>{{ comparison.disappeared | join(', ') or 'none' }}</dd>
+    <dt>Status changes ({{ comparison.status_changes | length }})</dt>
+    <dd>{% for c in comparison.status_changes %}<span class="chg"><b>{{ c.host }}</b> {{ c.before }} &rarr; {{ c.now }}</span>{% else %}none{% endfor %}</dd>
+  </dl>
+{% else %}
+  <h2>No earlier {{ report.mode }} report in this directory: nothing to compare with</h2>
+{% endif %}
+{% if comparison.unreadable %}
+  <p class="small">Not read (not valid JSON): {{ comparison.unreadable | map('basename') | join(', ') }}</p>
+{% endif %}
+</section>
 <section class="cards" aria-label="Summary by status">
   <div class="card total"><div class="n">{{ report.totals.servers }}</div><div class="l">Servers</div></div>
 {% for status in severity %}
@@ -383,7 +425,8 @@ footer { margin-top: 12px; color: var(--muted); font-size: 12px; }
       <td><span class="host">{{ s.host }}</span>
         {% if s.transport %}<br><span class="small">{{ s.transport }}</span>{% endif %}</td>
       <td><span class="badge {{ s.status }}">{{ labels[s.status] }}</span>
-        {% if s.failed %}<br><span class="failed">host failed</span>{% endif %}</td>
+        {% if s.failed %}<br><span class="failed">host failed</span>{% endif %}
+        {% if s.regressed %}<br><span class="regressed-flag">regressed (was {{ s.previous_status }})</span>{% endif %}</td>
       <td>
 {% if s.status == 'error' and not s.versions.exchange %}
         <span class="small">not read</span>

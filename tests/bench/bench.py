@@ -358,8 +358,8 @@ def run_phase(name: str, bench, env: dict, workdir: str, hosts: int, forks: int,
     counted = min(SCALE_HOSTS, hosts) if limit else hosts
     # --limit exchange55[0:N-1] takes the first N hosts in inventory order, which is the fleet file's: bench0001, ...
     per_host = {host: bench.host_delta(before.get(host, {}), after[host]) for host in sorted(after)[:counted]}
-    fields = ('requests', 'round_trips', 'connections', 'bytes') + (('wsman_operations', 'handshake_requests', 'owa_requests')
-                                                                     if bench.transport == 'winrm' else ())
+    winrm_fields = ('wsman_operations', 'handshake_requests', 'owa_requests') if bench.transport == 'winrm' else ()
+    fields = ('requests', 'round_trips', 'connections', 'bytes') + winrm_fields
     totals = {field: sum(delta[field] for delta in per_host.values()) for field in fields}
     round_trips = totals['round_trips'] / counted
     with open(log_path, encoding='utf-8') as handle:

@@ -160,7 +160,6 @@ def test_odd_host_names_are_backed_up_apart_and_rolled_back_exactly(scenario):
     assert len(directories) == len(ODD_NAMES)
     for fleet_name, odd in ODD_NAMES.items():
         assert value_in(scenario['after_apply'][fleet_name]) == {'type': 'REG_SZ', 'data': 'https:'}, odd
-        assert scenario['rollback'].results.get(odd) is None or True
         assert scenario['after_rollback'][fleet_name] == scenario['initial'][fleet_name], odd
     assert 'Unable to find' not in scenario['rollback'].output
     assert '[WARNING]' not in scenario['rollback'].output, scenario['rollback'].output[-2000:]

@@ -110,7 +110,7 @@ def statuses(document: dict) -> dict:
 
 def test_audit_reports_every_server_and_changes_nothing(scenario):
     document = report(scenario, 'audit')
-    assert (document['mode'], document['schema_version']) == ('audit', 1)
+    assert (document['mode'], document['schema_version']) == ('audit', 2)
     assert statuses(document) == dict({host: audit for host, (audit, _a, _v) in EXPECTED.items()}, **{OFFLINE: 'error'})
     assert scenario['after_audit'] == scenario['initial']
     assert scenario['backups_audit'] == []

@@ -22,7 +22,8 @@ run_suite() {
 
 run_suite "ansible-test sanity" "$REPO_ROOT/tests/run/ansible-test.sh" sanity
 run_suite "ansible-test units" "$REPO_ROOT/tests/run/ansible-test.sh" units
-run_suite "galaxy build/install + ansible-doc" "$REPO_ROOT/tests/run/build-check.sh"
+run_suite "galaxy build/install, galaxy-importer, antsibull-docs/-changelog lint, ansible-builder" "$REPO_ROOT/tests/run/build-check.sh"
+run_suite "ansible-core 2.16 floor: sanity + demo audit/apply/audit" "$REPO_ROOT/tests/run/floor.sh"
 run_suite "simulator (WS-Man server vs pywinrm and pypsrp)" "$REPO_ROOT/tests/run/pytest-suite.sh" simulator tests/simulator/tests
 run_suite "smb transport vs real Samba" "$REPO_ROOT/tests/run/pytest-suite.sh" smbhost tests/smbhost/tests
 run_suite "modules and role end to end (ansible-playbook, winrm + smb)" "$REPO_ROOT/tests/run/pytest-suite.sh" e2e tests/e2e

@@ -36,7 +36,9 @@ case "$command" in
         exit 2
         ;;
 esac
+# tests/output/<command> (or $ANSIBLE_TEST_OUTPUT_NAME, which the 2.16 floor sets) keeps ansible-test's output.
+output="$REPO_ROOT/tests/output/${ANSIBLE_TEST_OUTPUT_NAME:-$command}"
 mkdir -p "$REPO_ROOT/tests/output"
-rm -rf "$REPO_ROOT/tests/output/$command"
-cp -r "$tree/tests/output" "$REPO_ROOT/tests/output/$command" 2>/dev/null || true
+rm -rf "$output"
+cp -r "$tree/tests/output" "$output" 2>/dev/null || true
 exit $status

@@ -59,7 +59,7 @@ playbook
 section "3/3 audit again: nothing is left to change"
 playbook --check
 
-section "done in $((SECONDS - start)) s"
+section "done in $((SECONDS - start)) s with $(ansible-playbook --version | head -n 1 | tr -d '[]')"
 # One line per run, from the JSON reports (oldest first): how the fleet moved from audit to apply to audit.
 python - "$DEMO_DIR/reports" <<'PY'
 import glob, json, os, sys

@@ -18,6 +18,7 @@ import re
 import time
 import xml.etree.ElementTree as ET
 
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils import _trail
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
 
 try:
@@ -187,6 +188,7 @@ class Operation:
     selectors: tuple = ()        # ((name, value), ...)
     method: str = ''
     query: str = ''
+    target: str = ''             # what a method works on, for the -vvv trail (a StdRegProv key and value name)
 
     @property
     def class_name(self) -> str:
@@ -201,6 +203,14 @@ class Operation:
     def selector_text(self) -> str:
         return ', '.join(f"{name}='{value}'" for name, value in self.selectors)
 
+    def trail_text(self, action: str) -> str:
+        """The operation as the -vvv trail shows it: ``StdRegProv.EnumValues HKLM\\...``, ``Get CIM_DataFile (Name=...)``,
+        ``Pull ...`` (named after the request actually sent)."""
+        if self.method:
+            return f'{self.class_name}.{self.method} {self.target}'.rstrip()
+        verb = action.rpartition('/')[2] or self.verb
+        return verb + str(self)[len(self.verb):]
+
     def __str__(self) -> str:
         if self.method:
             target = f'{self.class_name}.{self.method}'
@@ -214,6 +224,15 @@ class Operation:
         if self.query:
             text += f' ({_one_line(self.query, 120)})'
         return text
+
+
+def _return_value(body: ET.Element) -> str:
+    """A method's ReturnValue for the trail, or 'ok' for an answer without one."""
+    for output in body:
+        for child in output:
+            if _local(child.tag) == 'ReturnValue':
+                return (child.text or '').strip() or 'ok'
+    return 'ok'
 
 
 def fault_error(fault: Fault, operation: Operation, user: str | None = None) -> RemoteError:
@@ -385,7 +404,9 @@ class WSManClient:
         then is it repeated after a transient failure.
         """
         _check_name('method', method)
-        operation = Operation('Invoke', resource_uri, tuple((selectors or {}).items()), method=method)
+        operation = Operation('Invoke', resource_uri, tuple((selectors or {}).items()), method=method,
+                              target=_trail.registry_target(params or {}) if 'sSubKeyName' in (params or {}) else
+                              ' '.join(f"{name}='{value}'" for name, value in (selectors or {}).items()))
         request = {'@xmlns:p': resource_uri, '@xmlns:xsi': NS_XSI}
         for name, value in (params or {}).items():
             request['p:' + _check_name('parameter', name)] = self._encode(value)
@@ -435,10 +456,20 @@ class WSManClient:
         return xmltodict.unparse({'env:Envelope': envelope}).replace('\r', '&#13;')
 
     def _call(self, operation: Operation, action: str, body: dict) -> ET.Element:
-        """Send one envelope; return the response's SOAP Body element."""
+        """Send one envelope; return the response's SOAP Body element.  Each request is one line of the -vvv trail."""
         message = self._envelope(action, operation, body)
         self._check_deadline(operation)
         self.requests += 1
+        started = time.monotonic()
+        try:
+            body_element = self._send(operation, message)
+        except RemoteError as exc:
+            _trail.record(self.host, 'winrm', operation.trail_text(action), _trail.failure(exc), time.monotonic() - started)
+            raise
+        _trail.record(self.host, 'winrm', operation.trail_text(action), _return_value(body_element), time.monotonic() - started)
+        return body_element
+
+    def _send(self, operation: Operation, message: str) -> ET.Element:
         try:
             raw = self.protocol.send_message(message)
         except Exception as exc:

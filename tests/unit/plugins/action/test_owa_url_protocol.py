@@ -176,4 +176,3 @@ def test_an_exchange55_owa_url_error_names_the_host_variable():
     assert result['error_kind'] == 'invalid_option' and result['msg'].startswith('exchange55_owa_url ')
     result, _opened = run_action(server_info, fake_server('compliant'), {'owa_ssl_required': 'auto', 'owa_url': 'ftp://x/'})
     assert result['msg'].startswith('owa_url ')
-

@@ -97,7 +97,7 @@ def by_host(report: dict) -> dict:
 
 def test_the_document_carries_its_schema_mode_and_time(apply):
     assert apply['schema'] == 'legacy_exchange.exchange55/q294406-report'
-    assert apply['schema_version'] == SCHEMA_VERSION == 1
+    assert apply['schema_version'] == SCHEMA_VERSION == 2
     assert (apply['mode'], apply['generated'], apply['kb']) == ('apply', '2026-11-28T10:15:00Z', 'Q294406')
     assert [server['host'] for server in apply['servers']] == sorted(FLEET) + ['wrong_password']
 
