@@ -6,18 +6,13 @@
 from __future__ import annotations
 
 import datetime
+import os
 
 from ansible_collections.legacy_exchange.exchange55.plugins.modules.fleet_report import ARGUMENT_SPEC
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._action import ControllerAction
-<<<<<<< HEAD
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._report import (
-=======
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import atomic_write
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._report_history import load_baseline, remember
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._report import (
-    EXTENSIONS,
     SCHEMA,
->>>>>>> 63af334 (Ecosystem checkers, releases, tested 2.16 floor, EE and scale-out docs, the report that remembers, the -vvv trail (winrm))
     build_report,
     failed_hosts,
     summary_lines,

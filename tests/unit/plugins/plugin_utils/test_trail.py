@@ -12,7 +12,7 @@ import pytest
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils import _trail
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._wsman import WSManClient
-from ansible_collections.legacy_exchange.exchange55.tests.unit.plugins.plugin_utils.wsman_fakes import (
+from ansible_collections.legacy_exchange.exchange55.tests.unit.plugins.plugin_utils._remote.wsman_fakes import (
     PASSWORD,
     STDREGPROV,
     WMI,
