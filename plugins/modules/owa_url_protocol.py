@@ -72,9 +72,22 @@ options:
     default: false
   backup_dir:
     description:
-      - Directory on the controller for backups. Each host gets a subdirectory named after its inventory hostname.
+      - Directory on the controller for backups. Each host gets a subdirectory named after its inventory hostname, with
+        every character outside C([A-Za-z0-9_.-]) written as C(%XX), so no two hosts share one.
+      - A relative path is taken from the directory ansible-playbook was started in; C(~) is expanded. The lookup
+        M(legacy_exchange.exchange55.backup_records#lookup) resolves it the same way.
       - Defaults to C(~/.ansible/exchange55-backups).
     type: path
+  backup_encoding:
+    description:
+      - How the C(.reg) backup file is written. The C(.json) record always holds the exact data.
+      - The server's ANSI code page (V(cp1252), the default, V(cp1251), V(cp932), ...) gives a C(REGEDIT4) file, which
+        NT 4.0's regedit imports.
+      - V(utf-16) gives a C(Windows Registry Editor Version 5.00) file (UTF-16LE with a byte order mark), which Windows
+        2000's regedit imports and NT 4.0's does not. Use it when the key holds characters outside the code page.
+      - A key holding a character the chosen code page lacks stops the change before anything is written.
+    type: str
+    default: cp1252
   restart_information_store:
     description:
       - After a change (not in check mode), restart the Information Store service (C(MSExchangeIS)) and wait until it
@@ -93,7 +106,16 @@ options:
       - Path of a C(.json) record written by O(backup=true). The value is put back exactly as it was before that
         change, with the same type and data, or removed if it was absent.
       - The record must belong to this host. When set, O(state), O(protocol) and the prerequisite checks do not apply.
+      - A REG_EXPAND_SZ prior value backed up over WinRM was returned by the server with its environment variables
+        already expanded (StdRegProv cannot return the stored text), so it cannot be restored exactly; the restore
+        refuses it unless O(restore_expanded=true). The result's RV(restore_exact) says whether a restore was exact.
     type: path
+  restore_expanded:
+    description:
+      - With O(restore_from), write a REG_EXPAND_SZ prior value that the server returned expanded, as that expanded
+        text (still as REG_EXPAND_SZ). The result then says RV(restore_exact=false).
+    type: bool
+    default: false
 notes:
   - The KB does not ask for a service restart; O(restart_information_store) does one on request.
   - "Least privilege: besides what M(legacy_exchange.exchange55.server_info) needs, the account needs to set values
@@ -171,6 +193,25 @@ backup_record:
   returned: when O(backup=true) and the value changed
   type: str
   sample: /home/admin/.ansible/exchange55-backups/exsrv01/ParametersPrivate.20261128T101500Z.json
+write_sent:
+  description:
+    - V(true) once any write (set or delete) was sent to the server in this task, even if the task failed afterwards
+      (for example when the read-back failed): the value may then have changed, and RV(backup_file) holds its prior state.
+  returned: when a write was sent
+  type: bool
+  sample: true
+retried:
+  description: Operations sent again after a transient failure (see O(retries)).
+  returned: when a connection was made
+  type: int
+  sample: 0
+restore_exact:
+  description:
+    - With O(restore_from), whether the value now holds exactly the recorded prior state (type and data). V(false)
+      when O(restore_expanded=true) wrote an expanded REG_EXPAND_SZ.
+  returned: with O(restore_from), when something was restored
+  type: bool
+  sample: true
 restarted:
   description: Whether the Information Store was restarted, with O(restart_information_store=true).
   returned: success
@@ -187,7 +228,13 @@ error_kind:
       V(not_found), V(type_mismatch), V(unsupported), V(protocol).
     - V(blocked) means a prerequisite is missing and nothing was written.
     - V(read_back_mismatch) means the server does not hold what was written.
-    - V(backup_failed) means the backup could not be written on the controller, so nothing was changed.
+    - V(backup_failed) means the backup could not be written on the controller, so nothing was changed. In check mode
+      it says that the apply would stop there.
+    - V(transient) means the server or the network kept failing (HTTP 500, a busy server, lost connections) after
+      O(retries).
+    - V(not_restorable) means the value would have overwritten a prior value that this transport could not write back
+      in a rollback, so nothing was written; or, with O(restore_from), that the recorded value cannot be restored
+      exactly (see O(restore_expanded)).
   returned: failure
   type: str
   sample: auth
@@ -214,6 +261,8 @@ ARGUMENT_SPEC = dict(
     restart_information_store=dict(type='bool', default=False),
     restart_timeout=dict(type='int', default=300),
     restore_from=dict(type='path'),
+    restore_expanded=dict(type='bool', default=False),
+    backup_encoding=dict(type='str', default='cp1252'),
     **OWA_ARGUMENT_SPEC,
     **CONNECTION_ARGUMENT_SPEC,
 )

@@ -74,6 +74,8 @@ class Exchange55Action(ControllerAction):
         except RemoteError as exc:
             if host is not None:
                 result['retried'] = host.retried
+            # What the task had done before it failed (a backup written, a write sent) stays in the result.
+            result.update(getattr(exc, 'partial', None) or {})
             advice = _ADVICE.get(exc.kind) if exc.advice is None else exc.advice
             if exc.kind == 'access_denied':     # over smb: the winreg ACL admits Administrators only (Q153183)
                 advice = access_denied_advice(settings.transport, str(exc)) or advice

@@ -124,6 +124,23 @@ def write_backup(backup_dir: str | None, inventory_hostname: str, *, remote_host
     return reg_path, record_path
 
 
+def check_backup(backup_dir: str | None, key: str, values: dict, encoding: str = REGEDIT4_ENCODING) -> None:
+    """Everything that would stop :func:`write_backup`, checked without writing: the .reg text can be encoded, and
+    the directory exists as a writable directory or can be created.  Raises a one-line ValueError (or OSError)."""
+    backup_reg_bytes(key, values, encoding)
+    directory = resolve_path(backup_dir, DEFAULT_BACKUP_DIR)
+    probe = directory
+    while not os.path.exists(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    if not os.path.isdir(probe):
+        raise ValueError(f'the backup directory {directory} cannot be created: {probe} is not a directory')
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ValueError(f'the backup directory {directory} is not writable ({probe} refuses new files): choose another backup_dir')
+
+
 def backup_reg_bytes(key: str, values: dict, encoding: str = REGEDIT4_ENCODING) -> bytes:
     """The .reg file's bytes, or a one-line ValueError that names both ways out."""
     try:

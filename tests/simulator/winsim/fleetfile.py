@@ -44,6 +44,7 @@ class Faults:
     hang: bool = False
     lost_write: bool = False
     access_denied: bool = False
+    fail_after_write: bool = False
     seed: int | None = None
 
 

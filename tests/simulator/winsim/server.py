@@ -226,6 +226,7 @@ class HostRuntime:
         self.state_path = os.path.join(state_dir, f'{spec.name}.json')
         self.ssl_context, self.channel_binding = tls if tls else (None, None)
         self.rng = random.Random(spec.faults.seed)
+        self.written = False            # a write was stored (faults.fail_after_write)
         self.stats = new_stats()
         self.ntlm_file = write_ntlm_accounts(os.path.join(key_dir, f'{spec.name}.ntlm'), spec)
         saved = None
@@ -246,6 +247,7 @@ class HostRuntime:
 
     def _changed(self) -> None:
         """Persist a change made by a request; a file system error is reported and the host keeps serving."""
+        self.written = True
         try:
             self.save()
         except OSError as exc:
@@ -493,7 +495,7 @@ class FleetServer:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
             connection.writer.transport.abort()
             return False
-        if host.roll(faults.http_500_rate):
+        if host.roll(faults.http_500_rate) or (faults.fail_after_write and host.written):
             _bump(host.stats['injected'], 'http_500')
             await self._send(host, connection, 500, headers + [('Content-Type', 'text/html; charset=us-ascii')], HTTP_500_PAGE)
             return True

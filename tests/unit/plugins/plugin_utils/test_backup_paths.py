@@ -127,3 +127,21 @@ def test_utf16_writes_a_version_5_file_with_a_bom(tmp_path):
 def test_an_unknown_code_page_is_one_line(tmp_path):
     with pytest.raises(ValueError, match="backup_encoding 'klingon' is not a code page"):
         backup(str(tmp_path), 'exsrv01', encoding='klingon')
+
+
+def test_the_backup_precheck_finds_what_would_stop_the_backup(tmp_path):
+    from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import check_backup
+    values = {NAME: RegValue('REG_SZ', 'http:')}
+    check_backup(str(tmp_path / 'new' / 'dir'), KEY, values)                     # creatable: fine, nothing created
+    assert not (tmp_path / 'new').exists()
+    (tmp_path / 'file').write_text('x')
+    with pytest.raises(ValueError, match='is not a directory'):
+        check_backup(str(tmp_path / 'file' / 'sub'), KEY, values)
+    with pytest.raises(ValueError, match='backup_encoding'):
+        check_backup(str(tmp_path), KEY, {NAME: RegValue('REG_SZ', 'Сервер')})
+    check_backup(str(tmp_path), KEY, {NAME: RegValue('REG_SZ', 'Сервер')}, 'utf-16')
+    locked = tmp_path / 'locked'
+    locked.mkdir(mode=0o500)
+    if os.geteuid() != 0:                                                       # root writes anywhere
+        with pytest.raises(ValueError, match='not writable'):
+            check_backup(str(locked / 'b'), KEY, values)

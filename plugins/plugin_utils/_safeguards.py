@@ -1,0 +1,51 @@
+# Copyright (c) 2026 legacy_exchange.exchange55 contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The apply pipeline's safeguards, as pure decisions: what may be overwritten, what a restore can promise, and what a
+result must keep once a write was sent.  No I/O; :mod:`_apply` calls them."""
+
+from __future__ import annotations
+
+# Kinds of failure after which the server certainly did not store the write (it answered and refused it).
+REFUSED_KINDS = frozenset(('access_denied', 'not_found', 'unsupported', 'type_mismatch'))
+
+
+def unrestorable(before, writable_types, transport: str, name: str) -> dict | None:
+    """The refusal (result fields) when the value to be overwritten could not be written back over this transport
+    by a rollback; None when it can (or there is nothing to overwrite).  ``writable_types`` None means every type."""
+    if before is None or writable_types is None or before.type in writable_types:
+        return None
+    return {'failed': True, 'error_kind': 'not_restorable', 'changed': False,
+            'msg': f'refusing to overwrite {name}: it is {before.type}, which the {transport} transport cannot write back, '
+                   f'so no rollback could restore it; change it over a transport that can write {before.type} (smb), '
+                   'or by hand'}
+
+
+def after_write_failure(fields: dict, error, name: str) -> dict:
+    """The result fields when ``error`` (a RemoteError) ended the task after a write was sent: the backup and
+    ``write_sent`` stay, ``changed`` says what is known (False only when the server refused the write)."""
+    refused = error.kind in REFUSED_KINDS
+    kept = dict(fields)
+    kept['write_sent'] = True
+    kept['changed'] = False if refused else True
+    if refused:
+        kept['after'] = kept.get('before')
+        kept['note'] = f'the server refused the write of {name}; its value is unchanged'
+    else:
+        kept['note'] = (f'a write of {name} was sent, but the task failed before the server confirmed it: the value may have '
+                        'changed (changed is true as far as known); run the task again, or restore from backup_record')
+    return kept
+
+
+def restore_plan(record: dict, restore_expanded: bool, name: str):
+    """For ``restore_from``: (refusal fields or None, whether the restore would be exact)."""
+    prior = record.get('prior') or {}
+    if prior.get('type') == 'REG_EXPAND_SZ' and record.get('prior_expanded_by_server'):
+        if not restore_expanded:
+            return ({'failed': True, 'error_kind': 'not_restorable', 'changed': False,
+                     'msg': f'{name} was backed up over {record.get("transport", "winrm")} as REG_EXPAND_SZ text that the server '
+                            'had already expanded (StdRegProv returns no other form), so its original text is unknown and '
+                            'an exact restore is impossible; set restore_expanded: true to write the expanded text as '
+                            'REG_EXPAND_SZ anyway'}, False)
+        return None, False
+    return None, True
