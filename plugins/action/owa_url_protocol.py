@@ -23,6 +23,7 @@ from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q29440
     write_allowed,
 )
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._safeguards import restore_plan
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._service import restart_service
 
 __all__ = ['REFUSAL', 'ActionModule']
@@ -39,15 +40,21 @@ class ActionModule(Exchange55Action):
         return None
 
     def work(self, host, args, owa, prepared, inventory_hostname):
-        protocol = args['protocol']
+        # a restore writes the recorded value: protocol is neither used nor checked then
+        protocol = args['protocol'] if prepared is None else 'https:'
         facts = self.facts(host, owa)
         evaluation = evaluate(facts, protocol)
         current = current_value(facts)
         result = {'changed': False, 'server': facts, 'q294406': evaluation, 'before': record(current), 'after': record(current)}
 
+        exact = None
         if prepared is not None:    # restore_from: put back exactly the recorded prior state
             prior = prepared[0]
             change = Plan('none' if current == prior else ('set' if prior is not None else 'delete'), current, prior)
+            refused, exact = restore_plan(prepared[1], bool(args.get('restore_expanded')), VALUE_NAME)
+            if refused and change.changes:
+                result.update(refused)
+                return result
         else:
             change = plan(current, args['state'], protocol)
             if change.changes and not write_allowed(evaluation, args['state'], args['ignore_prerequisites']):
@@ -58,20 +65,28 @@ class ActionModule(Exchange55Action):
 
         backup = None
         if args['backup']:
-            backup = BackupTarget(args['backup_dir'], inventory_hostname, self.settings.host, self.settings.transport)
+            backup = BackupTarget(args['backup_dir'], inventory_hostname, self.settings.host, self.settings.transport,
+                                  args.get('backup_encoding') or 'cp1252')
         outcome = apply_change(host, change, key=KEY, name=VALUE_NAME, check_mode=self._task.check_mode, diff=self._task.diff,
                                backup=backup, absent_type='REG_SZ')
         result.update(outcome.result)
+        if exact is not None and change.changes and not result.get('failed'):
+            result['restore_exact'] = exact
         if not outcome.written:
             return result
 
         result['q294406'] = status_after_change(facts, change, protocol)
         result['restarted'] = False
+        result['restart_required'] = True         # the Information Store reads the value when it starts
         if args['restart_information_store']:
             try:
-                restart_service(host, SERVICE, args['restart_timeout'])
+                state = restart_service(host, SERVICE, args['restart_timeout'])
             except RemoteError as exc:
                 result.update(failed=True, error_kind=exc.kind, msg=f'the value was written and verified, but restarting {SERVICE} failed: {exc}')
                 return result
-            result['restarted'] = True
+            if state is None:
+                result.update(restarted=True, restart_required=False)
+            else:
+                result['restart_note'] = (f'{SERVICE} was {state}, so it was left {state}: a restart starts only a running '
+                                          'Information Store; it reads the new value when it next starts')
         return result

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import write_backup
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import check_backup, write_backup
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._safeguards import after_write_failure, unrestorable
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +28,7 @@ class BackupTarget:
     inventory_hostname: str
     remote_host: str
     transport: str
+    encoding: str = 'cp1252'       # the .reg file's code page, or utf-16 (see _backup.write_backup)
 
 
 @dataclasses.dataclass
@@ -74,31 +77,58 @@ def read_back_failure(change, name: str, stored) -> dict | None:
 
 def apply_change(host, change, *, key: str, name: str, check_mode: bool, diff: bool,
                  backup: BackupTarget | None = None, absent_type: str | None = None) -> Outcome:
-    """Carry out ``change`` of ``key\\name`` on ``host``: preview, stop in check mode, back up the key,
-    write (set or delete), read back and compare.
+    """Carry out ``change`` of ``key\\name`` on ``host``: preview, refuse to overwrite what no rollback could
+    write back, check the backup (check mode stops there), back up the key, write (set or delete), read back and compare.
 
     ``absent_type`` is the type the read-back expects when the change deletes the value.
-    Remote failures propagate as RemoteError; a backup that cannot be written stops before any write.
+    Remote failures propagate as RemoteError; a backup that cannot be written stops before any write.  Once a
+    write was sent, a RemoteError carries ``partial``: the result fields to keep (backup, ``write_sent``, ``changed``
+    as far as known).
     """
     result = preview(change, diff)
-    if not change.changes or check_mode:
+    if not change.changes:
+        return Outcome(result)
+    refused = unrestorable(change.before, host.writable_types, getattr(host, 'transport', 'this'), name)
+    if refused:
+        result.update(refused, after=record(change.before))
+        result.pop('diff', None)
+        return Outcome(result)
+
+    values = (host.get_values(key) or {}) if backup is not None else None
+    if backup is not None and check_mode:
+        # the same precheck as the apply, so check mode says what would stop it
+        try:
+            check_backup(backup.backup_dir, key, values, backup.encoding)
+        except (OSError, ValueError) as exc:
+            result.update(failed=True, error_kind='backup_failed',
+                          msg=f'the apply would stop here: the backup could not be written, so nothing would be changed: {exc}')
+    if check_mode:
         return Outcome(result)
 
     if backup is not None:
-        values = host.get_values(key) or {}
+        notes = {'prior_expanded_by_server': bool(change.before is not None and change.before.type == 'REG_EXPAND_SZ'
+                                                  and host.expanded_by_server(key, name)),
+                 'expanded_by_server': sorted(value_name for value_name, value in values.items()
+                                              if value.type == 'REG_EXPAND_SZ' and host.expanded_by_server(key, value_name))}
         try:
             result['backup_file'], result['backup_record'] = write_backup(
                 backup.backup_dir, backup.inventory_hostname, remote_host=backup.remote_host, transport=backup.transport,
-                key=key, values=values, value_name=name, prior=change.before, planned=change.after)
+                key=key, values=values, value_name=name, prior=change.before, planned=change.after,
+                encoding=backup.encoding, notes=notes)
         except (OSError, ValueError) as exc:
             result.update(backup_failure(change, exc))
             return Outcome(result)
 
-    if change.after is None:
-        host.delete_value(key, name)
-    else:
-        host.set_value(key, name, change.after)
-    stored = host.get_value(key, name, expected_type=change.after.type if change.after else absent_type)
+    result['write_sent'] = True       # from here on the server may hold the new value, whatever fails next
+    try:
+        if change.after is None:
+            host.delete_value(key, name)
+        else:
+            host.set_value(key, name, change.after)
+        stored = host.get_value(key, name, expected_type=change.after.type if change.after else absent_type)
+    except RemoteError as exc:
+        exc.partial = after_write_failure(result, exc, name)
+        raise
     result['after'] = record(stored)
     failure = read_back_failure(change, name, stored)
     if failure is not None:

@@ -10,8 +10,15 @@ import time
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
 
 
-def restart_service(host, name: str, timeout: int, poll: float = 1.0) -> None:
-    """Stop the service, wait until it is stopped, start it, wait until it runs; RemoteError on a timeout."""
+def restart_service(host, name: str, timeout: int, poll: float = 1.0) -> str | None:
+    """Restart a running service: stop it, wait until it is stopped, start it, wait until it runs; RemoteError on a
+    timeout.  A service that is not running (stopped on purpose, paused, pending) is left as it is: its state is
+    returned; None after a restart."""
+    state = host.service_state(name)
+    if state is None:
+        raise RemoteError(f'service {name} does not exist on this server', kind='not_found')
+    if state != 'Running':
+        return state
     for action, wanted in (('stop', 'Stopped'), ('start', 'Running')):
         if host.service_state(name) != wanted:
             host.control_service(name, action)
@@ -23,3 +30,4 @@ def restart_service(host, name: str, timeout: int, poll: float = 1.0) -> None:
                 raise RemoteError(f'service {name} did not reach {wanted} within {timeout} s '
                                   f'(it is {state}); check the server', kind='timeout')
             time.sleep(poll)
+    return None

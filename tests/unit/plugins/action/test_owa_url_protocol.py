@@ -176,3 +176,117 @@ def test_an_exchange55_owa_url_error_names_the_host_variable():
     assert result['error_kind'] == 'invalid_option' and result['msg'].startswith('exchange55_owa_url ')
     result, _opened = run_action(server_info, fake_server('compliant'), {'owa_ssl_required': 'auto', 'owa_url': 'ftp://x/'})
     assert result['msg'].startswith('owa_url ')
+
+
+def test_restore_from_does_not_validate_protocol(tmp_path):
+    server = fake_server('value_absent')
+    record = tmp_path / 'record.json'
+    record.write_text(json.dumps({'format': 'legacy_exchange.exchange55/q294406-backup/1', 'inventory_hostname': 'exsrv01',
+                                  'key': PARAMETERS_PRIVATE, 'value_name': NAME, 'prior': {'type': 'REG_SZ', 'data': 'http:'}}))
+    result, _opened = run_action(owa_url_protocol, server, owa({'restore_from': str(record), 'protocol': 'https'}))
+    assert 'error_kind' not in result, result.get('msg')
+    assert server.value(PARAMETERS_PRIVATE, NAME) == RegValue('REG_SZ', 'http:')
+
+
+class _ExpandingHost(type(fake_server('compliant'))):
+    """A FakeHost that, like WinRM's StdRegProv, returns REG_EXPAND_SZ expanded and cannot write REG_BINARY."""
+
+    writable_types = frozenset({'REG_SZ', 'REG_EXPAND_SZ', 'REG_DWORD'})
+
+    def expanded_by_server(self, key, name):
+        value = self.value(key, name)
+        return value is not None and value.type == 'REG_EXPAND_SZ'
+
+
+def _server(name, cls=None, **changes):
+    server = fake_server(name)
+    if cls is not None:
+        server.__class__ = cls
+    for attr, value in changes.items():
+        setattr(server, attr, value)
+    return server
+
+
+def test_a_failure_after_the_write_keeps_backup_write_sent_and_changed(tmp_path):
+    server = fake_server('value_absent')
+    original = server.get_value
+
+    def read(key, name, expected_type=None):
+        if any(call[0] == 'set_value' for call in server.calls):
+            raise RemoteError('the connection was lost during the read-back', kind='transient')
+        return original(key, name, expected_type)
+    server.get_value = read
+    result, _opened = run_action(owa_url_protocol, server, owa({'backup': True, 'backup_dir': str(tmp_path)}))
+    assert result['failed'] and result['error_kind'] == 'transient'
+    assert result['write_sent'] is True and result['changed'] is True
+    assert os.path.exists(result['backup_file']) and os.path.exists(result['backup_record'])
+
+
+def test_a_refused_write_keeps_the_backup_and_says_nothing_changed(tmp_path):
+    server = fake_server('value_absent')
+    server.deny_write = set(server.registry)
+    result, _opened = run_action(owa_url_protocol, server, owa({'backup': True, 'backup_dir': str(tmp_path)}))
+    assert result['failed'] and result['error_kind'] == 'access_denied'
+    assert result['write_sent'] is True and result['changed'] is False and os.path.exists(result['backup_file'])
+
+
+def test_a_prior_value_the_transport_cannot_write_back_is_not_overwritten(tmp_path):
+    server = _server('value_absent', _ExpandingHost)
+    server.set_value(PARAMETERS_PRIVATE, NAME, RegValue('REG_BINARY', b'\x01\x02'))
+    server.calls.clear()
+    for check_mode in (True, False):
+        result, _opened = run_action(owa_url_protocol, server, owa({'backup': True, 'backup_dir': str(tmp_path)}), check_mode=check_mode)
+        assert result['failed'] and result['error_kind'] == 'not_restorable' and 'REG_BINARY' in result['msg']
+        assert not any(call[0] == 'set_value' for call in server.calls) and 'write_sent' not in result
+    assert server.value(PARAMETERS_PRIVATE, NAME) == RegValue('REG_BINARY', b'\x01\x02')
+
+
+def test_check_mode_runs_the_backup_precheck(tmp_path):
+    server = fake_server('value_absent')
+    server.set_value(PARAMETERS_PRIVATE, 'Сервер', RegValue('REG_SZ', 'Москва'))
+    result, _opened = run_action(owa_url_protocol, server, owa({'backup': True, 'backup_dir': str(tmp_path)}), check_mode=True)
+    assert result['failed'] and result['error_kind'] == 'backup_failed' and 'would stop' in result['msg']
+    assert 'backup_encoding' in result['msg'] and not os.listdir(tmp_path)
+    result, _opened = run_action(owa_url_protocol, server, owa({'backup': True, 'backup_dir': str(tmp_path), 'backup_encoding': 'utf-16'}),
+                                 check_mode=True)
+    assert not result.get('failed') and result['changed'] is True
+
+
+def test_an_expanded_reg_expand_sz_is_recorded_and_not_restored_as_exact(tmp_path):
+    server = _server('value_absent', _ExpandingHost)
+    server.set_value(PARAMETERS_PRIVATE, NAME, RegValue('REG_EXPAND_SZ', 'C:\\WINNT\\owa'))
+    applied, _opened = run_action(owa_url_protocol, server, owa({'backup': True, 'backup_dir': str(tmp_path)}))
+    with open(applied['backup_record'], encoding='utf-8') as handle:
+        record = json.load(handle)
+    assert record['prior_expanded_by_server'] is True and record['expanded_by_server'] == [NAME]
+    refused, _opened = run_action(owa_url_protocol, server, owa({'restore_from': applied['backup_record']}))
+    assert refused['failed'] and refused['error_kind'] == 'not_restorable' and 'restore_expanded' in refused['msg']
+    assert server.value(PARAMETERS_PRIVATE, NAME) == RegValue('REG_SZ', 'https:')
+    told, _opened = run_action(owa_url_protocol, server, owa({'restore_from': applied['backup_record'], 'restore_expanded': True}))
+    assert told['changed'] is True and told['restore_exact'] is False
+    assert server.value(PARAMETERS_PRIVATE, NAME) == RegValue('REG_EXPAND_SZ', 'C:\\WINNT\\owa')
+
+
+def test_an_exact_restore_says_so(tmp_path):
+    server = fake_server('expand_sz_https')
+    applied, _opened = run_action(owa_url_protocol, server, owa({'backup': True, 'backup_dir': str(tmp_path)}))
+    restored, _opened = run_action(owa_url_protocol, server, owa({'restore_from': applied['backup_record']}))
+    assert restored['restore_exact'] is True and server.value(PARAMETERS_PRIVATE, NAME) == RegValue('REG_EXPAND_SZ', 'https:')
+
+
+@pytest.mark.parametrize('state', ['Stopped', 'Paused', 'Start Pending'])
+def test_restart_leaves_an_information_store_that_is_not_running_as_it_is(state):
+    server = fake_server('value_absent')
+    server.services['msexchangeis'] = state
+    result, _opened = run_action(owa_url_protocol, server, owa({'restart_information_store': True}))
+    assert result['changed'] is True and result['restarted'] is False and result['restart_required'] is True
+    assert not any(call[0] == 'control_service' for call in server.calls)
+    assert server.services['msexchangeis'] == state and state in result['restart_note']
+
+
+def test_restart_restarts_a_running_information_store():
+    server = fake_server('value_absent')
+    server.services['msexchangeis'] = 'Running'
+    result, _opened = run_action(owa_url_protocol, server, owa({'restart_information_store': True, 'restart_timeout': 5}))
+    assert result['restarted'] is True and result['restart_required'] is False
+    assert [call[2] for call in server.calls if call[0] == 'control_service'] == ['stop', 'start']
