@@ -55,7 +55,7 @@ def fleet_file(workdir, transport: str) -> str:
     hosts['cr_target'] = {}
     hosts['spare'] = {}
     hosts['expand_raw'] = {'registry': {KEY: {NAME: {'type': 'REG_EXPAND_SZ', 'data': EXPAND_RAW}}}}
-    hosts['binary_prior'] = {'registry': {KEY: {NAME: {'type': 'REG_BINARY', 'data': [1, 2, 254]}}}}
+    hosts['binary_prior'] = {'registry': {KEY: {NAME: {'type': 'REG_BINARY', 'data': '01 02 fe'}}}}
     hosts['stopped_is'] = {'services': {'MSExchangeIS': {'state': 'Stopped'}}}
     hosts['unencodable'] = {'registry': {KEY: {'Сервер': {'type': 'REG_SZ', 'data': 'Москва'}}}}
     hosts['unencodable_utf16'] = hosts['unencodable']
