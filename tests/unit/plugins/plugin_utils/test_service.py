@@ -19,10 +19,13 @@ def test_restart_stops_then_starts():
     assert host.service_state('MSExchangeIS') == 'Running'
 
 
-def test_a_stopped_service_is_only_started():
-    host = FakeHost(services={'MSExchangeIS': 'Stopped'})
-    restart_service(host, 'MSExchangeIS', timeout=5, poll=0)
-    assert [call[2] for call in host.calls if call[0] == 'control_service'] == ['start']
+@pytest.mark.parametrize('state', ['Stopped', 'Paused', 'Stop Pending'])
+def test_a_service_that_is_not_running_is_left_as_it_is(state):
+    # a restart restarts a running service; one stopped or paused on purpose stays so (issue 11 item 7)
+    host = FakeHost(services={'MSExchangeIS': state})
+    assert restart_service(host, 'MSExchangeIS', timeout=5, poll=0) == state
+    assert [call for call in host.calls if call[0] == 'control_service'] == []
+    assert host.service_state('MSExchangeIS') == state
 
 
 def test_a_missing_service_is_not_found():
