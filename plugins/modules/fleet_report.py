@@ -84,6 +84,13 @@ options:
     description: Title of the report.
     type: str
     default: KB Q294406 - OWA Url Protocol
+  check_only:
+    description:
+      - Only check that the report could be written (a valid O(name), and O(dest) a writable directory or one that can
+        be created), write nothing, and fail with one line if not. The role runs this before any host is touched, so
+        that bad report settings never leave servers changed without a report.
+    type: bool
+    default: false
 notes:
   - No password is in the module results, and the report copies only documented fields of them, so the report holds no
     secrets. The files are readable by their owner only.
@@ -215,6 +222,7 @@ ARGUMENT_SPEC = dict(
     formats=dict(type='list', elements='str', choices=['json', 'html', 'junit'], default=['json', 'html', 'junit']),
     fail_on_blocked=dict(type='bool', default=False),
     title=dict(type='str', default='KB Q294406 - OWA Url Protocol'),
+    check_only=dict(type='bool', default=False),
 )
 
 

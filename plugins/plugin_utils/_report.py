@@ -40,7 +40,7 @@ import xml.etree.ElementTree as ET
 
 from jinja2 import Environment
 
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import atomic_write
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import atomic_write, resolve_path
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q294406 import STATUSES
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._report_history import comparison_lines
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue
@@ -498,15 +498,32 @@ _RENDER = {'json': lambda report: render_json(report).encode('utf-8'),
 _NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$')
 
 
+def check_report_settings(dest: str, name: str | None) -> str:
+    """Raise a one-line ValueError unless a report could be written to ``dest`` under ``name``; return the
+    directory.  Nothing is created."""
+    if name is not None and not _NAME.match(name):
+        raise ValueError(f'name {name!r} must be a plain file name (letters, digits, ".", "_", "-"), without a directory or extension')
+    directory = resolve_path(dest)
+    probe = directory
+    while not os.path.exists(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    if not os.path.isdir(probe):
+        raise ValueError(f'the report directory {directory} cannot be used: {probe} is a file, not a directory; choose another dest')
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ValueError(f'the report directory {directory} is not writable ({probe} refuses new files); choose another dest')
+    return directory
+
+
 def write_report(report: dict, dest: str, name: str | None, formats: list, now: datetime.datetime) -> dict:
     """Write each format as ``<dest>/<name><ext>`` (owner-only, atomically); return {format: path}.
 
     Without ``name`` the stem is ``q294406-<mode>-<UTC time>``, with ``-2``, ``-3``... added
     if a report of that second exists already, so no earlier report is overwritten.
     """
-    if name is not None and not _NAME.match(name):
-        raise ValueError(f'name {name!r} must be a plain file name (letters, digits, ".", "_", "-"), without a directory or extension')
-    directory = os.path.abspath(os.path.expanduser(dest))
+    directory = check_report_settings(dest, name)
     os.makedirs(directory, mode=0o750, exist_ok=True)
     formats = list(dict.fromkeys(formats))
     stem = name

@@ -113,6 +113,8 @@ def scenario(request, tmp_path_factory, env_factory):
         runs[name] = run_playbook(playbook, fleet.inventory, env, str(workdir / f'results-{name}'), *args, *limit,
                                   extra_vars=dict(common, q294406_report_name=name, **extra), cwd=str(workdir))
 
+    play('bad_report', PLAYBOOK, '--limit', 'norm@05', q294406_report_name='../x')
+    runs['after_bad_report'] = registry(fleet, 'odd1')
     play('audit', PLAYBOOK, '--check')
     runs['after_audit'] = {fleet_name: registry(fleet, fleet_name) for fleet_name in runs['initial']}
     play('apply', PLAYBOOK)
@@ -304,3 +306,11 @@ def test_task_timeout_bounds_a_slow_host(scenario):
         pytest.skip('latency is injected by the WinRM simulator')
     entry = report(scenario, 'apply')['slow']
     assert entry['error_kind'] == 'timeout' and 'task_timeout of 3s' in entry['error'], entry['error']
+
+
+def test_report_settings_are_checked_before_any_host_is_touched(scenario):
+    run = scenario['bad_report']
+    assert run.rc != 0 and 'the report could not be written, so no host was touched' in run.output
+    assert "name '../x' must be a plain file name" in run.output
+    assert scenario['after_bad_report'] == scenario['initial']['odd1']
+    assert 'Audit or apply KB Q294406]' not in run.output.split('PLAY RECAP')[0].split('Check the report settings')[1]

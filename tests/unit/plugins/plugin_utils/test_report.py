@@ -351,3 +351,14 @@ def test_a_failed_host_that_was_sent_a_write_shows_it_and_its_backup():
     assert 'a write was sent before this failure' in _report_module.render_html(report)
     assert 'write sent: yes' in _report_module.render_junit(report).decode()
     assert any('failed after a write was sent: 1 (exsrv01)' in line for line in _report_module.summary_lines(report))
+
+
+def test_report_settings_are_checked_without_writing(tmp_path):
+    from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._report import check_report_settings
+    assert check_report_settings(str(tmp_path / 'new' / 'reports'), 'nightly') == str(tmp_path / 'new' / 'reports')
+    assert not (tmp_path / 'new').exists()
+    (tmp_path / 'afile').write_text('x')
+    for dest, name, text in ((str(tmp_path / 'afile'), None, 'is a file'), (str(tmp_path / 'afile' / 'sub'), None, 'is a file'),
+                             (str(tmp_path), '../x', 'plain file name'), (str(tmp_path), 'a/b', 'plain file name')):
+        with pytest.raises(ValueError, match=text):
+            check_report_settings(dest, name)
