@@ -127,8 +127,9 @@ def run(hosts: int, forks: int, workdir: str, subnet: str = '127.0.130', log=pri
         with open(fleet.inventory, 'w', encoding='utf-8') as handle:
             yaml.safe_dump(inventory, handle)
         env = dict(ansible_env(collections_root(workdir), workdir), ANSIBLE_FORKS=str(forks))
+        # The REG_EXPAND_SZ priors are "https:", with nothing to expand: their restore is exact, but over WinRM it needs the say-so.
         extra = {'q294406_backup_dir': os.path.join(workdir, 'backups'), 'q294406_report_dir': os.path.join(workdir, 'reports'),
-                 'q294406_connect_timeout': 5, 'q294406_owa_ssl_required': 'true'}
+                 'q294406_connect_timeout': 5, 'q294406_owa_ssl_required': 'true', 'q294406_restore_expanded': True}
         initial = registries(fleet, plan)
         timings, runs = {}, {}
         for name, playbook, args in (('audit', PLAYBOOK, ('--check',)), ('apply', PLAYBOOK, ()), ('apply_again', PLAYBOOK, ()),

@@ -111,7 +111,7 @@ def scenario(request, tmp_path_factory, env_factory):
 
     def play(name, playbook, *args, **extra):
         runs[name] = run_playbook(playbook, fleet.inventory, env, str(workdir / f'results-{name}'), *args, *limit,
-                                  extra_vars=dict(common, q294406_report_name=name, **extra), cwd=str(workdir))
+                                  extra_vars=dict(common, **dict({'q294406_report_name': name}, **extra)), cwd=str(workdir))
 
     play('bad_report', PLAYBOOK, '--limit', 'norm@05', q294406_report_name='../x')
     runs['after_bad_report'] = registry(fleet, 'odd1')
