@@ -49,7 +49,8 @@ def report_history(tmp_path_factory, env_factory):
         runs['value_after_regression'] = fleet.registry('exch-hq02', KEY).get('OWA Url Protocol')
         play('audit2', PLAYBOOK, '--check')
         play('apply2', PLAYBOOK)
-        play('regress2', ROLLBACK, '--limit', 'exch-branch01')
+        # exch-branch01 held REG_EXPAND_SZ "https:", which StdRegProv returns expanded: the restore needs the say-so
+        play('regress2', ROLLBACK, '--limit', 'exch-branch01', q294406_restore_expanded=True)
         play('audit3', PLAYBOOK, '--check', q294406_fail_on_regression=True)
         yield runs
     finally:
