@@ -24,7 +24,7 @@ TRAIL = re.compile(r'^<(?P<address>[^>]+)> exchange55 (?P<transport>winrm|smb): 
                    r'\((?P<ms>\d+) ms\)$', re.M)
 
 
-@pytest.fixture(scope='module', name='audit', params=['winrm'])
+@pytest.fixture(scope='module', name='audit', params=['winrm', 'smb'])
 def verbose_audit(request, tmp_path_factory, env_factory):
     transport = request.param
     require_transport(transport)
@@ -76,11 +76,17 @@ def test_the_winrm_trail_holds_exactly_the_operations_the_simulator_counted(audi
 def test_the_smb_trail_names_the_rpc_calls_and_their_status(audit):
     if audit['transport'] != 'smb':
         pytest.skip('smb only')
-    operations = [line['operation'] for line in trail(audit['run'], 'smb')]
+    lines = trail(audit['run'], 'smb')
+    operations = {line['operation'] for line in lines}
     key = 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIS\\ParametersPrivate'
-    assert any(op.startswith('RRP BaseRegEnumValue ' + key) or op.startswith('RRP BaseRegQueryValue ' + key)
-               for op in operations), operations[:20]
-    assert any(op.startswith('SCMR ') for op in operations), operations[:20]
+    # The login, the \\winreg pipe, the hive, the key, its values (MS-RRP 3.1.5.11 BaseRegEnumValue), Store.exe over C$.
+    expected = {'RRP OpenLocalMachine HKLM', f'RRP BaseRegOpenKey {key}', f'RRP BaseRegEnumValue {key}',
+                'SMB open pipe \\winreg + DCE/RPC bind', 'SMB connectTree share C$'}
+    assert expected <= operations, sorted(operations)
+    assert any(op.startswith('SMB negotiate + session setup (port ') for op in operations)
+    # The value enumeration ends with ERROR_NO_MORE_ITEMS (259, MS-RRP 3.1.5.11), which the trail shows as its result.
+    results = {(line['operation'], line['result']) for line in lines}
+    assert any(op.startswith('RRP BaseRegEnumValue') and result == '259' for op, result in results), sorted(results)[:40]
 
 
 def test_no_password_at_vvv(audit):

@@ -20,6 +20,7 @@ import socket
 import struct
 import types
 
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils import _trail
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
 
 # Win32 error codes met in MS-RRP / MS-SCMR answers.
@@ -204,7 +205,8 @@ class SMBSession:
         self._check_alive()
         lib = self._lib
         remote_name = self.host if self.port != 139 else _netbios_name(self.host)
-        with self._errors('connect', fatal=True):
+        with _trail.operation(self.host, 'smb', f'SMB negotiate + session setup (port {self.port}, {self._account()})', _trail_failure), \
+                self._errors('connect', fatal=True):
             self.requests += 1
             conn = lib.SMBConnection(remote_name, self.host, sess_port=self.port, timeout=self.timeout)
             try:
@@ -243,7 +245,8 @@ class SMBSession:
             lib = self._lib
             conn = self._smb()
             uuid = {'winreg': lib.rrp.MSRPC_UUID_RRP, 'svcctl': lib.scmr.MSRPC_UUID_SCMR}[name]
-            with self._errors(f'open the \\{name} pipe'):
+            with _trail.operation(self.host, 'smb', f'SMB open pipe \\{name} + DCE/RPC bind', _trail_failure), \
+                    self._errors(f'open the \\{name} pipe'):
                 rpc = lib.PipeTransport(self.host, self.port, filename='\\' + name, smb_connection=conn)
                 dce = rpc.get_dce_rpc()
                 self.requests += 2
@@ -254,31 +257,39 @@ class SMBSession:
         return self._pipes[name]
 
     def _rpc(self, action: str, func, *args, absent=(), more=False):
-        """Run one RPC call (counted).  Returns None for a Win32 error in ``absent``; maps other failures to RemoteError."""
+        """Run one RPC call (counted, one line of the -vvv trail).  Returns None for a Win32 error in ``absent``;
+        maps other failures to RemoteError."""
         self._check_alive()
         self.requests += 1
-        with self._errors(action):
+        with _trail.operation(self.host, 'smb', _rpc_text(action, func, args), _trail_failure) as step, self._errors(action):
             try:
-                return func(*args)
+                answer = func(*args)
             except self._lib.rpcrt.DCERPCException as error:
                 code = _status_code(error)
                 if code in absent:
+                    step.result = code
                     return None
                 if more and code == ERROR_MORE_DATA and error.get_packet() is not None:
                     raise _MoreData(error.get_packet()['lpcbData']) from None
                 raise
+            step.result = 0
+            return answer
 
     def _smb_call(self, action: str, func, *args, absent=(), **kwargs):
-        """Run one SMB request (counted).  Returns None for an NT status in ``absent``."""
+        """Run one SMB request (counted, one line of the -vvv trail).  Returns None for an NT status in ``absent``."""
         self._check_alive()
         self.requests += 1
-        with self._errors(action):
+        with _trail.operation(self.host, 'smb', f'SMB {getattr(func, "__name__", "request")} {_target(action)}', _trail_failure) as step, \
+                self._errors(action):
             try:
-                return func(*args, **kwargs)
+                answer = func(*args, **kwargs)
             except self._lib.session_errors as error:
                 if _status_code(error) in absent:
+                    step.result = f'{_status_code(error):#010x}'
                     return None
                 raise
+            step.result = 0
+            return answer
 
     def _check_alive(self) -> None:
         """Fail fast, with the first error again, once the session could not be opened or was lost."""
@@ -402,3 +413,38 @@ def _os_text(error) -> str:
         return 'host name not found'
     text = getattr(inner, 'strerror', None) or str(inner)
     return ' '.join(str(text).split()) or type(inner).__name__
+
+
+# The -vvv trail's names of the collection's own wrappers around one impacket call.
+_RPC_NAMES = {'_open_subkey': 'BaseRegOpenKey', '_create_subkey': 'BaseRegCreateKey'}
+_ACTION_VERB = re.compile(r'^(?:read|write|delete|open|create|close|query|start|stop|connect to|list the subkeys of)\s+')
+
+
+def _rpc_text(action: str, func, args) -> str:
+    """``RRP BaseRegQueryValue HKLM\\...`` for the trail: the interface, the MS-RRP/MS-SCMR operation and its target."""
+    name = getattr(func, '__name__', '') or type(func).__name__
+    module = getattr(func, '__module__', '') or ''
+    if name == 'request' and args:                  # dce.request(rrp.BaseRegQueryValue()): named after the request
+        name, module = type(args[-1]).__name__, type(args[-1]).__module__ or ''
+    elif name in _RPC_NAMES:
+        name, module = _RPC_NAMES[name], 'rrp'
+    elif name[:1] == 'h' and name[1:2].isupper():   # impacket's helpers: hBaseRegOpenKey, hRQueryServiceStatus
+        name = name[1:]
+    interface = 'SCMR' if module.endswith('scmr') else 'RRP' if module.endswith('rrp') else 'RPC'
+    return f'{interface} {name} {_target(action)}'
+
+
+def _target(action: str) -> str:
+    return _ACTION_VERB.sub('', action)
+
+
+def _trail_failure(error: BaseException) -> str:
+    """A failure as the trail shows it: the error kind and the Win32 / NT status code."""
+    if isinstance(error, _MoreData):
+        return f'more data ({error.size} bytes)'
+    code = getattr(error, 'code', None)
+    if code is None and hasattr(error, 'get_error_code'):
+        code = _status_code(error)
+    kind = getattr(error, 'kind', None) or type(error).__name__
+    return f'error {kind}' + (f' {code:#010x}' if isinstance(code, int) else '')
+

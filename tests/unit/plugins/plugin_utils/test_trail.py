@@ -84,3 +84,24 @@ def test_the_operation_helper_records_results_and_exceptions(shown):
     assert [msg.split(' (')[0] for _host, msg in shown] == [
         'exchange55 smb: RRP BaseRegOpenKey HKLM\\X -> 0', 'exchange55 smb: RRP BaseRegQueryValue HKLM\\X "y" -> error not_found 2']
     assert _trail.failure(RemoteError('x', kind='access_denied', code=0xC0000022)) == 'error access_denied 0xc0000022'
+
+
+def test_smb_calls_are_named_after_their_ms_rrp_and_ms_scmr_operations():
+    from impacket.dcerpc.v5 import rrp, scmr  # pylint: disable=import-outside-toplevel
+    from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._smb_session import (  # pylint: disable=import-outside-toplevel
+        _rpc_text)
+
+    class Pipe:
+        def request(self, call):
+            return call
+
+    key = 'HKLM\\SOFTWARE\\Microsoft\\Exchange\\Setup'
+    assert _rpc_text(f'read {key}\\Services', Pipe().request, (rrp.BaseRegQueryValue(),)) == \
+        f'RRP BaseRegQueryValue {key}\\Services'
+    assert _rpc_text(f'list the subkeys of {key}', rrp.hBaseRegEnumKey, ()) == f'RRP BaseRegEnumKey {key}'
+    assert _rpc_text('query service MSExchangeIS', scmr.hRQueryServiceStatus, ()) == 'SCMR RQueryServiceStatus service MSExchangeIS'
+
+    class Host:
+        def _open_subkey(self):
+            return None
+    assert _rpc_text(f'read {key}', Host()._open_subkey, ()) == f'RRP BaseRegOpenKey {key}'
