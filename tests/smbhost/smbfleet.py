@@ -615,6 +615,10 @@ class _Listener:
 
     def __init__(self, server, target):
         self.server = server
+        # serve_forever polls, then accept()s; a connection reset between the two leaves a blocking accept()
+        # waiting for the next client, and shutdown() waits for that forever.  With a timeout accept() gives
+        # up (socketserver ignores the OSError) and the loop sees the shutdown request.
+        server.socket.settimeout(0.5)
         threading.Thread(target=target, name=f'smbfleet-{server.server_address}', daemon=True).start()
 
     def shutdown(self):
