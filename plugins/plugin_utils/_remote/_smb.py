@@ -75,7 +75,8 @@ class SMBHost(RRPClient, SCMRClient, SMBSession, RemoteHost):
         try:
             return read_pe_version(lambda offset, size: self._read(tree, fid, offset, size, path))
         finally:
-            self._smb_call(f'close {path}', conn.closeFile, tree, fid)
+            if self._failed is None:          # a lost or untrusted session is not used to close the file
+                self._smb_call(f'close {path}', conn.closeFile, tree, fid)
 
     def _read(self, tree, fid, offset: int, size: int, path: str) -> bytes:
         """Read ``size`` bytes at ``offset`` (fewer at end of file), one request per server read size."""

@@ -22,6 +22,7 @@ import types
 
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils import _trail
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._smb_signing import SigningError, response_verifier
 
 # Win32 error codes met in MS-RRP / MS-SCMR answers.
 ERROR_FILE_NOT_FOUND = 2
@@ -158,8 +159,11 @@ class SMBSession:
     exchange this object started, closes included.
 
     With ``require_signing`` every SMB request is signed (also when the server only offers
-    signing) or the session is refused; impacket does not check the server's signatures.
-    ``port`` 139 is NetBIOS session service, what NT 4.0 offers.
+    signing) or the session is refused.  Whenever the session is signed (asked for here, or
+    required by the server) every answer's signature is checked before it is used, and SMB 3
+    encrypted answers have their integrity tag checked (:mod:`_smb_signing`: impacket checks
+    neither); a failed check fails the session for good.  ``port`` 139 is NetBIOS session
+    service, what NT 4.0 offers.
     """
 
     def __init__(self, host: str, username: str, password: str, port: int = 445, domain: str = '',
@@ -181,6 +185,7 @@ class SMBSession:
         self._failed = None
         self._pipes = {}
         self._trees = {}
+        self.verifier = None          # checks the server's signatures once the session is signed
 
     def __repr__(self):
         return f'SMBHost({self.host!r}, port={self.port}, user={self._account()!r})'
@@ -210,6 +215,7 @@ class SMBSession:
             self.requests += 1
             conn = lib.SMBConnection(remote_name, self.host, sess_port=self.port, timeout=self.timeout)
             try:
+                verifier = response_verifier(conn.getSMBServer()).watch()
                 if self.require_signing:
                     self._demand_signing(conn)
                 self.requests += 2
@@ -218,7 +224,11 @@ class SMBSession:
                     raise RemoteError(f'{self.host}: the server logged {self._account()} on as Guest: the account is not known there',
                                       kind='auth', host=self.host)
                 if self.require_signing and not _signing_active(conn):
-                    raise RemoteError(f'{self.host}: smb signing was required but the session is not signed', kind='protocol', host=self.host)
+                    raise RemoteError(f'{self.host}: smb signing was required but the session is not signed; '
+                                      f'{SIGNING_ADVICE}', kind='protocol', host=self.host)
+                if _signing_active(conn):
+                    verifier.activate()
+                self.verifier = verifier
             except BaseException:
                 with contextlib.suppress(*lib.session_errors, lib.nmb.NetBIOSError, lib.nmb.NetBIOSTimeout, OSError):
                     conn.close()
@@ -235,7 +245,8 @@ class SMBSession:
             return
         params = server._dialects_parameters
         if not params['SecurityMode'] & lib.smb.SMB.SECURITY_SIGNATURES_ENABLED:
-            raise RemoteError(f'{self.host}: smb signing is required but the server does not offer it', kind='protocol', host=self.host)
+            raise RemoteError(f'{self.host}: smb signing is required but the server does not offer it; {SIGNING_ADVICE}',
+                              kind='protocol', host=self.host)
         params['SecurityMode'] |= lib.smb.SMB.SECURITY_SIGNATURES_REQUIRED
         server._SignatureRequired = True
 
@@ -308,6 +319,12 @@ class SMBSession:
             yield
         except _MoreData:
             raise
+        except SigningError as error:
+            # Nothing more is read or sent on this session (MS-CIFS 3.2.5.1.2: "SHOULD ... disconnect").
+            self._failed = RemoteError(f'{self.host}: {action}: {error}; nothing read on this connection is used: '
+                                       f'check what sits between the controller and the server (a proxy or relay that changes SMB traffic)',
+                                       kind='protocol', host=self.host)
+            raise self._failed from None
         except (RemoteError, lib.rpcrt.DCERPCException, *lib.session_errors, lib.nmb.NetBIOSError, lib.nmb.NetBIOSTimeout, OSError) as error:
             remote = error if isinstance(error, RemoteError) else self._translate(action, error)
             if fatal or remote.kind in ('timeout', 'unreachable'):
@@ -341,10 +358,13 @@ class SMBSession:
     def _quiet_errors(self) -> tuple:
         """The failures that closing ignores."""
         lib = self._lib
-        return (RemoteError, *lib.session_errors, lib.rpcrt.DCERPCException, lib.nmb.NetBIOSError, lib.nmb.NetBIOSTimeout, OSError)
+        return (RemoteError, SigningError, *lib.session_errors, lib.rpcrt.DCERPCException, lib.nmb.NetBIOSError, lib.nmb.NetBIOSTimeout,
+                OSError)
 
     def _healthy(self) -> bool:
-        """True unless the connection itself was lost (then nothing is closed politely)."""
+        """True unless the connection itself was lost or is not trusted (then nothing is closed politely)."""
+        if self.verifier is not None and self.verifier.failed:
+            return False
         return self._failed is None or self._failed.kind not in ('timeout', 'unreachable')
 
     def _close_session(self, conn, healthy: bool) -> None:
@@ -367,6 +387,12 @@ class SMBSession:
                 conn.getSMBServer().close_session()       # a dead session: just drop the socket
         self._pipes.clear()
         self._trees.clear()
+
+
+# What to do when signing cannot be had (appended to those messages).
+SIGNING_ADVICE = ('enable SMB signing on the server (NT 4.0 SP3 and later: REG_DWORD EnableSecuritySignature = 1 under '
+                  'HKLM\\SYSTEM\\CurrentControlSet\\Services\\LanManServer\\Parameters, then restart it; Q161372), '
+                  'or set exchange55_smb_require_signing: false for this host')
 
 
 class _MoreData(Exception):

@@ -106,9 +106,16 @@ class _Verifier:
 
     def __init__(self):
         self.active = False
-        self.checked = 0                  # answers whose signature (or encryption tag) was verified
+        self.received = 0                 # messages received since signing became active (and encrypted ones before)
+        self.checked = 0                  # of them, those whose signature (or encryption tag) was verified
+        self.exempt = 0                   # of them, those the specifications exempt from signing
         self._last_setup_answer = None
         self._failure: SigningError | None = None
+
+    @property
+    def failed(self) -> bool:
+        """True once a check failed: the session must not be used any more."""
+        return self._failure is not None
 
     def _fail(self, text: str):
         self._failure = SigningError(text)
@@ -146,6 +153,7 @@ class SMB1ResponseVerifier(_Verifier):
         answer, self._last_setup_answer = self._last_setup_answer, None
         if answer is None:
             self._fail('the login answer (SMB_COM_SESSION_SETUP_ANDX) was not seen, so its signature cannot be checked')
+        self.received += 1
         self._check(answer, 1, 'SMB_COM_SESSION_SETUP_ANDX')
 
     # -- the wrapped transport
@@ -167,10 +175,12 @@ class SMB1ResponseVerifier(_Verifier):
                 if message.startswith(SMB1_MAGIC) and len(message) >= HEADER_SIZE and message[COMMAND_OFFSET] == SMB_COM_SESSION_SETUP_ANDX:
                     self._last_setup_answer = message
                 return packet
+            self.received += 1
             if not message.startswith(SMB1_MAGIC) or len(message) < HEADER_SIZE:
                 self._fail(f'an answer that is not an SMB1 message arrived ({len(message)} bytes) on a signed session')
             pid, mid = _pid_mid(message)
             if message[COMMAND_OFFSET] == SMB_COM_LOCKING_ANDX and mid == OPLOCK_BREAK_MID and not message[FLAGS_OFFSET] & FLAGS_REPLY:
+                self.exempt += 1
                 continue                  # an OpLock Break Notification: exempt from signing, dropped (see the module docstring)
             expected = self._expected.pop((pid, mid), None)
             if expected is None:
@@ -271,6 +281,7 @@ class SMB2ResponseVerifier(_Verifier):
         answer, self._last_setup_answer = self._last_setup_answer, None
         if answer is None:
             self._fail('the login answer (SMB2 SESSION_SETUP) was not seen, so its signature cannot be checked')
+        self.received += 1
         self._check(answer)
 
     def recv_packet(self, timeout=None):
@@ -279,6 +290,7 @@ class SMB2ResponseVerifier(_Verifier):
         packet = self._recv(timeout)
         data = bytes(packet.get_trailer())
         if data.startswith(SMB2_TRANSFORM_MAGIC):
+            self.received += 1
             self._check_encrypted(data)
             return packet
         if not self.active:
@@ -289,6 +301,7 @@ class SMB2ResponseVerifier(_Verifier):
                     self._last_setup_answer = data
             return packet
         for message in _smb2_messages(data):
+            self.received += 1
             self._check(message)
         return packet
 
@@ -314,6 +327,7 @@ class SMB2ResponseVerifier(_Verifier):
         flags, = struct.unpack_from('<I', message, 16)
         message_id, = struct.unpack_from('<Q', message, 24)
         if message_id == UNSOLICITED_MESSAGE_ID or (status == STATUS_PENDING and flags & SMB2_FLAGS_ASYNC_COMMAND):
+            self.exempt += 1
             return                                    # exempt (MS-SMB2 3.2.5.1.3)
         session, connection = self.server._Session, self.server._Connection
         expected = smb2_signature(message, connection['Dialect'], session['SessionKey'], session.get('SigningKey') or b'')
