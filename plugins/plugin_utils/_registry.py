@@ -9,7 +9,6 @@ import codecs
 
 import dataclasses
 import re
-import struct
 import typing
 from collections.abc import Mapping
 
@@ -264,52 +263,19 @@ def _quote(text: str) -> str:
 # ---------------------------------------------------------------------------
 
 def decode_value(code: int, data: bytes) -> RegValue:
-    """Turn a registry value's wire type and bytes into a RegValue.
+    """Turn a registry value's wire type and bytes into a RegValue: any type, any bytes (see :meth:`RegValue.from_raw`).
 
-    REG_SZ / REG_EXPAND_SZ are UTF-16LE text cut at the first NUL (the terminator); REG_MULTI_SZ is
-    the list of strings up to the first empty one; DWORD / QWORD are little-endian (short data is
-    zero-padded); REG_BINARY is the bytes.  Any other type raises RemoteError(kind='unsupported').
+    Nothing is lost: bytes that are not the usual encoding of their type's data (a REG_SZ without
+    terminator, a 2-byte REG_DWORD, ...) are kept in ``raw``, and :func:`encode_value` gives them back.
     """
-    if code not in TYPE_NAMES:
-        from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError  # _base imports this module
-        raise RemoteError(f'registry value type {code} is not supported (only {", ".join(TYPE_NAMES.values())})', kind='unsupported')
-    name = TYPE_NAMES[code]
-    if name in ('REG_SZ', 'REG_EXPAND_SZ'):
-        return RegValue(name, _utf16(data).split('\0', 1)[0])
-    if name == 'REG_MULTI_SZ':
-        items = []
-        for item in _utf16(data).split('\0'):
-            if not item:
-                break
-            items.append(item)
-        return RegValue(name, tuple(items))
-    if name == 'REG_DWORD':
-        return RegValue(name, int.from_bytes(data[:4].ljust(4, b'\0'), 'little'))
-    if name == 'REG_QWORD':
-        return RegValue(name, int.from_bytes(data[:8].ljust(8, b'\0'), 'little'))
-    return RegValue(name, bytes(data))
+    return RegValue.from_raw(code, data)
 
 
 def encode_value(value: RegValue) -> tuple[int, bytes]:
-    """Return (wire type, bytes) for a RegValue, strings NUL-terminated as Windows stores them."""
+    """Return (wire type, bytes) for a RegValue: its stored bytes, strings NUL-terminated as Windows stores them."""
     if not isinstance(value, RegValue):
         raise TypeError(f'expected a RegValue, got {type(value).__name__}')
-    if value.type in ('REG_SZ', 'REG_EXPAND_SZ'):
-        data = (value.data + '\0').encode('utf-16-le')
-    elif value.type == 'REG_MULTI_SZ':
-        data = (''.join(item + '\0' for item in value.data) + '\0').encode('utf-16-le')
-    elif value.type == 'REG_DWORD':
-        data = struct.pack('<I', value.data)
-    elif value.type == 'REG_QWORD':
-        data = struct.pack('<Q', value.data)
-    else:
-        data = value.data
-    return value.type_code, data
-
-
-def _utf16(data: bytes) -> str:
-    data = bytes(data)
-    return data[:len(data) - len(data) % 2].decode('utf-16-le', errors='replace')
+    return value.type_code, value.stored_bytes()
 
 
 # ---------------------------------------------------------------------------

@@ -24,7 +24,6 @@ from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._regist
     parse_regedit4,
     type_name,
 )
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
 
 PARAMETERS_PRIVATE = 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIS\\ParametersPrivate'
 PARAMETERS_PRIVATE_LONG = 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIS\\ParametersPrivate'
@@ -642,34 +641,34 @@ def test_version5_files_hold_every_stored_byte_as_it_is(code, raw, data, kept):
         assert bytes.fromhex(written.replace(',', '')) == raw
     else:                                   # the ordinary forms of well-formed values
         assert not kept and (line.startswith('"v"="') or line.startswith('"v"=dword:'))
+
+
 # --- the wire codec: decoding what MS-RRP returns, encoding what it takes ---------------------------------------------------------------
 
 @pytest.mark.parametrize('code, data, expected', [
     (1, utf16('https:\0'), RegValue('REG_SZ', 'https:')),
-    (1, utf16('https:'), RegValue('REG_SZ', 'https:')),                       # stored without terminator
-    (1, utf16('https:\0junk after the terminator\0'), RegValue('REG_SZ', 'https:')),
-    (1, utf16('ab\0') + b'\x00', RegValue('REG_SZ', 'ab')),                   # odd length: the stray byte is dropped
-    (1, b'', RegValue('REG_SZ', '')),
+    (1, utf16('https:'), RegValue('REG_SZ', 'https:', raw=utf16('https:'))),          # stored without terminator: kept
+    (1, utf16('https:\0junk after the terminator\0'), RegValue('REG_SZ', 'https:\0junk after the terminator')),
+    (1, utf16('ab\0') + b'\x00', RegValue('REG_SZ', 'ab', raw=utf16('ab\0') + b'\x00')),   # odd length: kept
+    (1, b'', RegValue('REG_SZ', '', raw=b'')),
     (2, utf16('%SystemRoot%\\system32\0'), RegValue('REG_EXPAND_SZ', '%SystemRoot%\\system32')),
     (4, b'\xa8\x07\x00\x00', RegValue('REG_DWORD', 1960)),
     (4, b'\xff\xff\xff\xff', RegValue('REG_DWORD', 0xFFFFFFFF)),
-    (4, b'\x05', RegValue('REG_DWORD', 5)),                                    # short data is zero-padded
+    (4, b'\x05', RegValue('REG_DWORD', 5, raw=b'\x05')),                                   # short data: kept
     (11, (2 ** 40 + 5).to_bytes(8, 'little'), RegValue('REG_QWORD', 2 ** 40 + 5)),
     (7, utf16('a\0bc\0\0'), RegValue('REG_MULTI_SZ', ('a', 'bc'))),
-    (7, utf16('a\0\0ignored\0\0'), RegValue('REG_MULTI_SZ', ('a',))),          # the list ends at the first empty string
+    (7, utf16('a\0\0ignored\0\0'), RegValue('REG_MULTI_SZ', ('a', '', 'ignored'))),      # an empty string inside is data
     (7, utf16('\0'), RegValue('REG_MULTI_SZ', ())),
-    (7, utf16('no terminator'), RegValue('REG_MULTI_SZ', ('no terminator',))),
+    (7, utf16('no terminator'), RegValue('REG_MULTI_SZ', ('no terminator',), raw=utf16('no terminator'))),
     (3, b'\x00\x01\xff', RegValue('REG_BINARY', b'\x00\x01\xff')),
+    (0, b'\x00\x01', RegValue('REG_NONE', b'\x00\x01')),
+    (8, b'\x01', RegValue('REG_RESOURCE_LIST', b'\x01')),
+    (0x4242, b'', RegValue('REG_TYPE_16962', b'')),
 ])
 def test_decode_value(code, data, expected):
-    assert decode_value(code, data) == expected
-
-
-@pytest.mark.parametrize('code', [0, 5, 6, 8, 9, 10])
-def test_decode_value_rejects_types_regvalue_cannot_hold(code):
-    with pytest.raises(RemoteError) as raised:
-        decode_value(code, b'\x00\x00\x00\x00')
-    assert raised.value.kind == 'unsupported' and str(code) in str(raised.value)
+    value = decode_value(code, data)
+    assert value == expected
+    assert encode_value(value) == (code, data)       # whatever was read is written back byte for byte
 
 
 @pytest.mark.parametrize('value', [

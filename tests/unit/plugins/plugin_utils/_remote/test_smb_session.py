@@ -86,6 +86,11 @@ class _RefusingConnection:
         from impacket.smbconnection import SessionError
         raise SessionError(0xC000006D)
 
+    def getSMBServer(self):
+        """An SMB1 session object's shape: the signature checker wraps its NetBIOS session."""
+        session = types.SimpleNamespace(send_packet=lambda data: None, recv_packet=lambda timeout=None: None)
+        return types.SimpleNamespace(_sess=session, _SigningSessionKey=b'', _SigningChallengeResponse=b'')
+
     def close(self):
         return None
 
