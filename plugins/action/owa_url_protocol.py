@@ -45,12 +45,15 @@ class ActionModule(Exchange55Action):
         facts = self.facts(host, owa)
         evaluation = evaluate(facts, protocol)
         current = current_value(facts)
-        result = {'changed': False, 'server': facts, 'q294406': evaluation, 'before': record(current), 'after': record(current)}
+        result = {'changed': False, 'server': facts, 'q294406': evaluation, 'before': record(current), 'after': record(current),
+                  'restart_required': False}
 
         exact = None
         if prepared is not None:    # restore_from: put back exactly the recorded prior state
             prior = prepared[0]
-            change = Plan('none' if current == prior else ('set' if prior is not None else 'delete'), current, prior)
+            # over WinRM a REG_EXPAND_SZ reads back expanded: same_as_written compares what it can (windows-semantics.md)
+            same = current == prior or (current is not None and prior is not None and host.same_as_written(prior, current))
+            change = Plan('none' if same else ('set' if prior is not None else 'delete'), current, prior)
             refused, exact = restore_plan(prepared[1], bool(args.get('restore_expanded')), VALUE_NAME)
             if refused and change.changes:
                 result.update(refused)
@@ -72,6 +75,10 @@ class ActionModule(Exchange55Action):
         result.update(outcome.result)
         if exact is not None and change.changes and not result.get('failed'):
             result['restore_exact'] = exact
+        # The Information Store reads ParametersPrivate at start-up: every sibling KB restarts it after a change
+        # (Q178699, Q216076, Q243581, Q148961; Q294406 itself does not say).  restart_required stays true for a
+        # change that was not followed by a restart (a read-back mismatch that still changed the server included).
+        result['restart_required'] = bool(result['changed']) and not self._task.check_mode
         if not outcome.written:
             return result
 

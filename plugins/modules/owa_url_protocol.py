@@ -217,6 +217,17 @@ restarted:
   returned: success
   type: bool
   sample: false
+restart_required:
+  description:
+    - V(true) when this run changed the value and the Information Store was not restarted afterwards, so it has not
+      picked the change up yet. Restart C(MSExchangeIS) (on a cluster, through Cluster Administrator); the fleet report
+      says "Information Store restart pending" for the server.
+    - The Information Store reads C(ParametersPrivate) when it starts; the sibling KBs Q178699, Q216076, Q243581 and
+      Q148961 all restart it after a change there, although Q294406 does not say so.
+    - V(false) in check mode, when nothing changed, and after a restart done with O(restart_information_store=true).
+  returned: always
+  type: bool
+  sample: true
 server:
   description: The facts read from the server, as M(legacy_exchange.exchange55.server_info) returns them.
   returned: success

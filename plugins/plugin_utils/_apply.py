@@ -61,18 +61,24 @@ def backup_failure(change, error: Exception) -> dict:
             'msg': f'the backup could not be written, so nothing was changed: {error}'}
 
 
-def read_back_failure(change, name: str, stored) -> dict | None:
+def read_back_failure(change, name: str, stored, same=None) -> dict | None:
     """None when the server holds what was written; otherwise the result fields of a read-back mismatch.
 
-    ``changed`` then says what the server holds now: a lost write left it as it was.
+    ``same(written, stored)`` compares (default: equality); a RemoteHost's ``same_as_written`` allows for
+    what its transport cannot read back exactly (WinRM returns REG_EXPAND_SZ data expanded,
+    docs/windows-semantics.md).  ``changed`` then says what the server holds now: a lost write left it as it was.
     """
-    if stored == change.after:
+    if (same or _equal)(change.after, stored):
         return None
     want = 'absent' if change.after is None else change.after.to_text()
     seen = 'absent' if stored is None else stored.to_text()
     return {'changed': stored != change.before, 'failed': True, 'error_kind': 'read_back_mismatch',
             'msg': f'read-back mismatch: wrote {name} = {want} but the server holds {seen}; '
                    'the write was not stored, check the server (registry permissions, policies) and run again'}
+
+
+def _equal(written, stored) -> bool:
+    return written == stored
 
 
 def apply_change(host, change, *, key: str, name: str, check_mode: bool, diff: bool,
@@ -130,7 +136,7 @@ def apply_change(host, change, *, key: str, name: str, check_mode: bool, diff: b
         exc.partial = after_write_failure(result, exc, name)
         raise
     result['after'] = record(stored)
-    failure = read_back_failure(change, name, stored)
+    failure = read_back_failure(change, name, stored, getattr(host, 'same_as_written', None))
     if failure is not None:
         result.update(failure)
         return Outcome(result)

@@ -205,6 +205,20 @@ def test_summary_is_printed_once_at_the_end_of_the_play(scenario):
     summary = output.split('Show the fleet summary', 1)[1]
     assert 'changed             2  exch-branch01, exch-hq02' in summary
     assert f'html report: {os.path.join(scenario["reports"], "apply.html")}' in summary
+    # the role does not restart the Information Store by default: the changed servers are listed as pending
+    assert 'Information Store restart pending: 2 (exch-branch01, exch-hq02)' in summary
+
+
+def test_the_report_shows_the_deciding_item_and_the_pending_restart(scenario):
+    servers = {server['host']: server for server in report(scenario, 'apply')['servers']}
+    assert sorted(host for host, server in servers.items() if server['restart_required']) == sorted(CHANGED)
+    assert servers['exch-hq02']['decided_by'] == 'Store.exe 5.5.2654.81'
+    with open(os.path.join(scenario['reports'], 'apply.html'), encoding='utf-8') as handle:
+        html = handle.read()
+    assert html.count('Information Store restart pending') == len(CHANGED)
+    assert 'decided by: Store.exe 5.5.2654.81' in html
+    audit = report(scenario, 'audit')
+    assert not any(server['restart_required'] for server in audit['servers'])     # check mode changes nothing
 
 
 def test_rollback_returns_the_fleet_to_its_exact_starting_registry(scenario):

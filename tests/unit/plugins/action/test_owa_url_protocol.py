@@ -290,3 +290,38 @@ def test_restart_restarts_a_running_information_store():
     result, _opened = run_action(owa_url_protocol, server, owa({'restart_information_store': True, 'restart_timeout': 5}))
     assert result['restarted'] is True and result['restart_required'] is False
     assert [call[2] for call in server.calls if call[0] == 'control_service'] == ['stop', 'start']
+
+
+
+def test_restart_required_after_a_change_that_was_not_restarted():
+    """ParametersPrivate is read when the Information Store starts (Q178699, Q216076, Q243581, Q148961)."""
+    changed, _opened = run_action(owa_url_protocol, fake_server('value_absent'), owa())
+    assert (changed['changed'], changed['restart_required']) == (True, True)
+    restarted, _opened = run_action(owa_url_protocol, fake_server('value_absent'), owa({'restart_information_store': True}))
+    assert (restarted['restarted'], restarted['restart_required']) == (True, False)
+    for name, args, check_mode in (('compliant', {}, False), ('value_absent', {}, True), ('sp3', {}, False),
+                                   ('no_exchange', {}, False)):
+        result, _opened = run_action(owa_url_protocol, fake_server(name), owa(args), check_mode=check_mode)
+        assert result['restart_required'] is False, name
+
+
+def test_restart_required_when_the_restart_failed():
+    server = fake_server('value_absent')
+    server.faults['control_service'] = RemoteError('cannot stop service MSExchangeIS: access denied', kind='access_denied')
+    result, _opened = run_action(owa_url_protocol, server, owa({'restart_information_store': True}))
+    assert result['failed'] and result['restart_required'] is True and result['changed'] is True
+
+
+def test_restore_of_an_expanded_value_is_idempotent_when_the_host_reads_it_expanded(tmp_path):
+    """Over WinRM a REG_EXPAND_SZ comes back expanded; a record holding %SystemRoot% is already in place."""
+    server = fake_server('value_absent')
+    server.registry[next(iter(k for k in server.registry if k.endswith('parametersprivate')))][1][NAME] = \
+        RegValue('REG_EXPAND_SZ', 'C:\\WINNT\\owa')
+    record = tmp_path / 'prior.json'
+    record.write_text(json.dumps({'format': 'legacy_exchange.exchange55/q294406-backup/1', 'inventory_hostname': 'exsrv01',
+                                  'key': PARAMETERS_PRIVATE, 'value_name': NAME,
+                                  'prior': {'type': 'REG_EXPAND_SZ', 'data': '%SystemRoot%\\owa'}}))
+    server.same_as_written = lambda written, stored: (written == stored or (
+        written.type == stored.type == 'REG_EXPAND_SZ' and stored.data == written.data.replace('%SystemRoot%', 'C:\\WINNT')))
+    result, _opened = run_action(owa_url_protocol, server, owa({'restore_from': str(record)}))
+    assert result['changed'] is False and not result.get('failed'), result.get('msg')

@@ -53,6 +53,15 @@ def test_read_back_failure_only_when_the_server_holds_something_else():
     assert other['changed'] is True     # the server holds something new, just not what was asked
 
 
+def test_read_back_uses_the_hosts_comparison():
+    """WinRM reads REG_EXPAND_SZ back expanded: the host's same_as_written decides, not plain equality."""
+    written = RegValue('REG_EXPAND_SZ', '%SystemRoot%\\owa')
+    change = Plan('set', None, written)
+    expanded = RegValue('REG_EXPAND_SZ', 'C:\\WINNT\\owa')
+    assert read_back_failure(change, NAME, expanded)['error_kind'] == 'read_back_mismatch'
+    assert read_back_failure(change, NAME, expanded, lambda w, s: s.data == 'C:\\WINNT\\owa') is None
+
+
 def test_check_mode_sends_no_write():
     host = host_with(EXPAND)
     outcome = run(host, Plan('set', EXPAND, HTTPS), check_mode=True)

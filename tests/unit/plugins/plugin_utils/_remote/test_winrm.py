@@ -274,12 +274,14 @@ def test_delete_key_of_a_missing_key_and_a_refused_delete():
 
 
 def test_a_write_forgets_what_was_read_under_the_key():
-    host, transport = host_with(reg_output('GetStringValue', 0, sValue='http:'), reg_output('SetStringValue', 0),
-                                reg_output('GetStringValue', 0, sValue='https:'))
+    listing = reg_output('EnumValues', 0, sNames=[OWA], Types=[1])
+    host, transport = host_with(reg_output('GetStringValue', 0, sValue='http:'), listing, reg_output('SetStringValue', 0),
+                                reg_output('GetStringValue', 0, sValue='https:'), listing)
     assert host.get_value(KEY, OWA, 'REG_SZ') == RegValue('REG_SZ', 'http:')
     host.set_value(KEY, OWA, RegValue('REG_SZ', 'https:'))
     assert host.get_value(KEY, OWA, 'REG_SZ') == RegValue('REG_SZ', 'https:')
-    assert calls(transport) == ['GetStringValue', 'SetStringValue', 'GetStringValue']
+    # a string's type always comes from EnumValues (GetStringValue also answers for REG_EXPAND_SZ), listed again after the write
+    assert calls(transport) == ['GetStringValue', 'EnumValues', 'SetStringValue', 'GetStringValue', 'EnumValues']
 
 
 def test_set_value_failures():
