@@ -117,7 +117,12 @@ options:
     type: bool
     default: false
 notes:
-  - The KB does not ask for a service restart; O(restart_information_store) does one on request.
+  - "How the server is judged: exactly as M(legacy_exchange.exchange55.server_info) does, from every reading (Store.exe's
+    file version, C(Services Version), C(NewestBuild), C(ServicePackNumber), C(ServicePackBuild) and whether
+    C(ParametersPrivate) exists); conflicting readings make the server V(blocked), and nothing is written to it.
+    C(docs/identification.md) gives the rules and their sources."
+  - The KB does not ask for a service restart; O(restart_information_store) does one on request. Without it, a change
+    leaves RV(restart_required=true).
   - "Least privilege: besides what M(legacy_exchange.exchange55.server_info) needs, the account needs to set values
     under the C(ParametersPrivate) key."
 seealso:

@@ -292,7 +292,6 @@ def test_restart_restarts_a_running_information_store():
     assert [call[2] for call in server.calls if call[0] == 'control_service'] == ['stop', 'start']
 
 
-
 def test_restart_required_after_a_change_that_was_not_restarted():
     """ParametersPrivate is read when the Information Store starts (Q178699, Q216076, Q243581, Q148961)."""
     changed, _opened = run_action(owa_url_protocol, fake_server('value_absent'), owa())
