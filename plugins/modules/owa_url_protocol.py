@@ -229,7 +229,8 @@ restart_required:
       says "Information Store restart pending" for the server.
     - The Information Store reads C(ParametersPrivate) when it starts; the sibling KBs Q178699, Q216076, Q243581 and
       Q148961 all restart it after a change there, although Q294406 does not say so.
-    - V(false) in check mode, when nothing changed, and after a restart done with O(restart_information_store=true).
+    - V(false) in check mode, when nothing changed, and after a restart done with O(restart_information_store=true);
+      it stays V(true) when that option left a stopped or paused Information Store alone, or the restart failed.
   returned: always
   type: bool
   sample: true
