@@ -167,3 +167,21 @@ def test_tls_advice_fits_the_failure(reason, advice):
     assert advice in tls_advice(reason)
     if 'ca_trust_path' not in advice:
         assert 'ca_trust_path' not in tls_advice(reason)
+
+
+def test_https_to_a_port_that_never_answers_the_handshake_says_to_try_http():
+    import socket
+    import threading
+    from winrm.protocol import Protocol
+    with socket.socket() as silent:
+        silent.bind(('127.0.20.1', 0))
+        silent.listen(4)
+        accepted = []
+        threading.Thread(target=lambda: accepted.append(silent.accept()), daemon=True).start()
+        url = f'https://127.0.20.1:{silent.getsockname()[1]}/wsman'
+        client = WSManClient(Protocol(url, transport='ntlm', username='u', password='S3cret!pw', read_timeout_sec=2, operation_timeout_sec=1),
+                             host='exsrv01')
+        with pytest.raises(RemoteError) as info:
+            client.get(WIN32_SERVICE, {'Name': 'x'})
+    assert info.value.kind == 'timeout'
+    assert 'set ansible_winrm_scheme: http' in str(info.value) and 'nothing ever answered' in str(info.value)
