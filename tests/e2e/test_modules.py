@@ -191,9 +191,11 @@ def test_second_real_run_changes_nothing(scenario):
     for host, (_status, changes, after) in EXPECTED.items():
         if changes and after:
             assert scenario['again'].results[host]['q294406']['status'] == 'compliant'
-    # nothing to change, nothing backed up (lost_write still tries, and still backs up first)
-    lost = {'lost_write'} - CANNOT_SIMULATE[scenario['transport']]
+    # nothing to change, nothing backed up (lost_write and write_denied still try, and still back up first:
+    # a failed write keeps its backup in the result, issue 11 item 4)
+    lost = {'lost_write', 'write_denied'} - CANNOT_SIMULATE[scenario['transport']]
     assert {h for h, r in scenario['again'].results.items() if r.get('backup_file')} == lost
+    assert all(scenario['again'].results[h]['write_sent'] is True for h in lost)
 
 
 def test_backup_holds_the_whole_key_as_regedit4(scenario):
@@ -209,8 +211,8 @@ def test_backup_holds_the_whole_key_as_regedit4(scenario):
 
 def test_rollback_restores_the_exact_prior_state_including_absent(scenario):
     fixed = {h for h, e in EXPECTED.items() if e[1] and e[2]} | CANNOT_SIMULATE[scenario['transport']]
-    # a backup is taken before every attempted write, so the lost write has a record too
-    assert set(scenario['records']) == fixed | {'lost_write'}
+    # a backup is taken before every attempted write, so the lost and the denied write have a record too
+    assert set(scenario['records']) == fixed | {'lost_write', 'write_denied'}
     for host in scenario['records']:
         assert scenario['rollback'].results[host]['changed'] is (host in fixed)
         assert scenario['after_rollback'][host] == scenario['initial'][host], host
