@@ -30,7 +30,12 @@ MAXIMUM_ALLOWED = 0x02000000
 # would vanish at the server's next restart.
 REG_OPTION_NON_VOLATILE = 0x00000000
 
-_FIRST_VALUE_BUFFER = 512      # bytes offered for a value's data; larger values cost one more call
+# A value's data buffer is offered, not sent (lpcbLen 0: MS-RRP 3.1.5.17 sends length_is(*lpcbLen) bytes), so a
+# large first offer costs nothing on the wire: values up to 64 KiB take one call.  On ERROR_MORE_DATA the server
+# names the size it needs (Windows, and Samba for BaseRegQueryValue) or echoes the offer (Samba's BaseRegEnumValue):
+# then the offer grows 16-fold, up to MS-RRP's limit, lpData range(0, 0x4000000) (3.1.5.11, 3.1.5.17).
+_FIRST_VALUE_BUFFER = 64 * 1024
+_MAX_VALUE_BYTES = 0x4000000
 _MAX_NAME_CHARS = 16383        # the longest value name Windows allows
 _MAX_VALUES = 1 << 20
 
@@ -41,6 +46,7 @@ class RRPClient:
     def _init_registry(self) -> None:
         self._hives = {}
         self._keys = {}
+        self._listings = {}           # key (folded) -> {name: (type, bytes)}, until this client writes under it
 
     # ----------------------------------------------------------------- registry
     def get_value(self, key, name, expected_type=None):
@@ -71,6 +77,7 @@ class RRPClient:
         change happens on both.
         """
         code, data = encode_value(value)
+        self._forget_listing(key)
         handle = self._open_key(key, write=True)
         if handle is None:
             raise RemoteError(f'{self.host}: cannot write {key}\\{name}: the key does not exist', kind='not_found', host=self.host)
@@ -88,6 +95,7 @@ class RRPClient:
         self._rpc(f'write {key}\\{name}', self._pipe('winreg').request, request)
 
     def delete_value(self, key, name):
+        self._forget_listing(key)
         handle = self._open_key(key, write=True)
         if handle is None:
             return False
@@ -146,12 +154,28 @@ class RRPClient:
         answer = self._sized_rpc(f'read {key}\\{name}', request, _KEY_MISSING)
         return None if answer is None else (answer['lpType'], _data(answer))
 
+    def _forget_listing(self, key) -> None:
+        hive, subkey = parse_key_path(key)
+        self._listings.pop((hive, subkey.lower()), None)
+
     def _enum_raw(self, key):
         """{name: (type, bytes)} of every value of ``key`` in stored order, or None when the key is missing.
 
         One BaseRegEnumValue per value plus the one answering ERROR_NO_MORE_ITEMS (BaseRegQueryInfoKey
-        would cost the same call, and Samba rejects impacket's form of it).
+        would cost the same call, and Samba rejects impacket's form of it).  The listing is kept until
+        this client writes or deletes a value under the key, so an apply that read the key for its
+        facts backs it up without listing it again (as WinRMHost keeps its listings).
         """
+        hive, subkey = parse_key_path(key)
+        cached = self._listings.get((hive, subkey.lower()))
+        if cached is not None:
+            return dict(cached)
+        values = self._list_values(key)
+        if values is not None:
+            self._listings[(hive, subkey.lower())] = values
+        return None if values is None else dict(values)
+
+    def _list_values(self, key):
         handle = self._open_key(key)
         if handle is None:
             return None
@@ -175,12 +199,14 @@ class RRPClient:
     def _sized_rpc(self, action: str, make_request, absent):
         """Send ``make_request(buffer size)`` on \\winreg; on ERROR_MORE_DATA send it again with the size the server named."""
         size = _FIRST_VALUE_BUFFER
-        for _attempt in range(3):
+        while True:
             try:
                 return self._rpc(action, self._pipe('winreg').request, make_request(size), absent=absent, more=True)
             except _MoreData as more:
-                size = max(more.size, size * 2)
-        raise RemoteError(f'{self.host}: {action}: the value kept growing while being read', host=self.host)
+                if size >= _MAX_VALUE_BYTES:
+                    raise RemoteError(f'{self.host}: {action}: the server says the value holds more than {_MAX_VALUE_BYTES} bytes, '
+                                      f'the most MS-RRP carries in one answer', host=self.host) from None
+                size = min(_MAX_VALUE_BYTES, more.size if more.size > size else size * 16)
 
     def enum_keys(self, key):
         """BaseRegEnumKey for index 0, 1, ... until ERROR_NO_MORE_ITEMS: one call per subkey, plus one."""
@@ -237,6 +263,8 @@ class RRPClient:
     def _drop_handles(self, hive: str, subkey: str) -> None:
         """Close the cached handles of a key and its subkeys before it is deleted."""
         folded = subkey.lower()
+        for listed in [listed for listed in self._listings if listed[0] == hive and (listed[1] == folded or listed[1].startswith(folded + '\\'))]:
+            del self._listings[listed]
         doomed = [cached for cached in self._keys if cached[0] == hive and (cached[1] == folded or cached[1].startswith(folded + '\\'))]
         for cached in doomed:
             handle = self._keys.pop(cached)
@@ -253,9 +281,11 @@ class RRPClient:
 
 
 def _with_buffer(call, size: int):
-    call['lpData'] = b' ' * size
+    """Offer a ``size``-byte buffer for the answer without sending one: MaximumCount size, no bytes (lpcbLen 0)."""
+    call['lpData'] = b''
+    call.fields['lpData'].fields['Data'].fields['MaximumCount'] = size
     call['lpcbData'] = size
-    call['lpcbLen'] = size
+    call['lpcbLen'] = 0
     return call
 
 
