@@ -473,4 +473,3 @@ def _trail_failure(error: BaseException) -> str:
         code = _status_code(error)
     kind = getattr(error, 'kind', None) or type(error).__name__
     return f'error {kind}' + (f' {code:#010x}' if isinstance(code, int) else '')
-
