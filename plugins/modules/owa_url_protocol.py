@@ -201,7 +201,7 @@ backup_record:
 write_sent:
   description:
     - V(true) once any write (set or delete) was sent to the server in this task, even if the task failed afterwards
-      (for example when the read-back failed): the value may then have changed, and RV(backup_file) holds its prior state.
+      (for example when the read-back failed); the value may then have changed, and RV(backup_file) holds its prior state.
   returned: when a write was sent
   type: bool
   sample: true
