@@ -140,3 +140,14 @@ def _hider(password):
     if not password:
         return lambda text: text
     return lambda text: text.replace(password, '********')
+
+
+class RegistryAction(Exchange55Action):
+    """Base of the registry modules: the connection handling of the others, without the OWA and protocol options."""
+
+    def prepare(self, args: dict, task_vars: dict, inventory_hostname: str):
+        return None
+
+    @staticmethod
+    def owa_answer(args: dict, host_vars: dict, settings):
+        return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import check_backup, write_backup
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._regedit import KeyState
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._safeguards import after_write_failure, unrestorable
 
@@ -81,6 +82,34 @@ def _equal(written, stored) -> bool:
     return written == stored
 
 
+def run_pipeline(changes: bool, preview_fields: dict, *, check_mode: bool, write, read_back, backup=None) -> Outcome:
+    """The pipeline itself, for any change: result of the plan -> stop when nothing changes or in check mode ->
+    ``backup()`` (result fields; OSError/ValueError stops everything before a write) -> ``write()`` ->
+    ``read_back()`` (result fields: ``after``, plus failure fields when the server holds something else).
+
+    ``preview_fields`` are the plan's result fields (``changed``, ``before``, ``after``, ``diff``...).
+    """
+    result = dict(preview_fields)
+    if not changes or check_mode:
+        return Outcome(result)
+    if backup is not None:
+        try:
+            result.update(backup())
+        except (OSError, ValueError) as exc:
+            result.update(changed=False, after=result.get('before'), failed=True, error_kind='backup_failed',
+                          msg=f'the backup could not be written, so nothing was changed: {exc}')
+            return Outcome(result)
+    result['write_sent'] = True       # from here on the server may hold the new state, whatever fails next
+    try:
+        write()
+        fields = read_back()
+    except RemoteError as exc:
+        exc.partial = {name: result[name] for name in ('backup_file', 'backup_record', 'write_sent') if name in result}
+        raise
+    result.update(fields)
+    return Outcome(result, written=not fields.get('failed'))
+
+
 def apply_change(host, change, *, key: str, name: str, check_mode: bool, diff: bool,
                  backup: BackupTarget | None = None, absent_type: str | None = None) -> Outcome:
     """Carry out ``change`` of ``key\\name`` on ``host``: preview, refuse to overwrite what no rollback could
@@ -141,3 +170,33 @@ def apply_change(host, change, *, key: str, name: str, check_mode: bool, diff: b
         result.update(failure)
         return Outcome(result)
     return Outcome(result, written=True)
+
+
+# ------------------------------------------------------------------ keys and subtrees (the registry module, restores)
+def read_key(host, key: str, tree: bool = False):
+    """The key as a KeyState (values; with ``tree`` also every subkey, recursively), or None when it is absent."""
+    values = host.get_values(key)
+    if values is None:
+        return None
+    subkeys = {}
+    if tree:
+        for name in host.enum_keys(key) or []:
+            sub = read_key(host, f'{key}\\{name}', tree=True)
+            if sub is not None:
+                subkeys[name] = sub
+    return KeyState(values, subkeys)
+
+
+def apply_ops(host, ops) -> None:
+    """Send the writes :func:`_regedit.restore_ops` (or a plan) lists, in order."""
+    for op in ops:
+        if op[0] == 'create_key':
+            host.create_key(op[1])
+        elif op[0] == 'set':
+            host.set_value(op[1], op[2], op[3])
+        elif op[0] == 'delete_value':
+            host.delete_value(op[1], op[2])
+        elif op[0] == 'delete_key':
+            host.delete_key(op[1])
+        else:
+            raise ValueError(f'unknown registry operation {op[0]!r}')

@@ -17,11 +17,13 @@ import os
 import re
 import tempfile
 
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._regedit import KeyState
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import (
     REGEDIT4_ENCODING,
     REGEDIT5_ENCODING,
     RegValue,
     export_reg_file,
+    export_regedit4,
     is_regedit5,
 )
 
@@ -155,18 +157,7 @@ def backup_reg_bytes(key: str, values: dict, encoding: str = REGEDIT4_ENCODING) 
 
 def load_record(path: str, inventory_hostname: str, key: str, value_name: str) -> tuple[RegValue | None, dict]:
     """Read a record for ``restore_from``; raise ValueError (one line) unless it is this host's record of this value."""
-    try:
-        with open(resolve_path(path), encoding='utf-8') as handle:
-            record = json.load(handle)
-    except OSError as exc:
-        raise ValueError(f'cannot read the backup record {path}: {exc.strerror}') from None
-    except ValueError as exc:
-        raise ValueError(f'{path} is not a backup record written by owa_url_protocol (invalid JSON: {exc})') from None
-    if not isinstance(record, dict) or record.get('format') != RECORD_FORMAT:
-        raise ValueError(f'{path} is not a backup record written by owa_url_protocol (format {RECORD_FORMAT} expected)')
-    if record.get('inventory_hostname') != inventory_hostname:
-        raise ValueError(f'{path} records host {record.get("inventory_hostname")!r}, not {inventory_hostname!r}: '
-                         'restore each host from its own record')
+    record = _host_record(path, inventory_hostname, RECORD_FORMAT, 'owa_url_protocol')
     if str(record.get('key', '')).lower() != key.lower() or str(record.get('value_name', '')).lower() != value_name.lower():
         raise ValueError(f'{path} records {record.get("key")}\\{record.get("value_name")}, not {key}\\{value_name}')
     try:
@@ -174,6 +165,23 @@ def load_record(path: str, inventory_hostname: str, key: str, value_name: str) -
     except ValueError as exc:
         raise ValueError(f'{path} holds an invalid prior value: {exc}') from None
     return prior, record
+
+
+def _host_record(path: str, inventory_hostname: str, record_format: str, writer: str) -> dict:
+    """A backup record of ``record_format`` read from ``path``; ValueError (one line) unless it is ``inventory_hostname``'s."""
+    try:
+        with open(resolve_path(path), encoding='utf-8') as handle:
+            record = json.load(handle)
+    except OSError as exc:
+        raise ValueError(f'cannot read the backup record {path}: {exc.strerror}') from None
+    except ValueError as exc:
+        raise ValueError(f'{path} is not a backup record written by {writer} (invalid JSON: {exc})') from None
+    if not isinstance(record, dict) or record.get('format') != record_format:
+        raise ValueError(f'{path} is not a backup record written by {writer} (format {record_format} expected)')
+    if record.get('inventory_hostname') != inventory_hostname:
+        raise ValueError(f'{path} records host {record.get("inventory_hostname")!r}, not {inventory_hostname!r}: '
+                         'restore each host from its own record')
+    return record
 
 
 def atomic_write(path: str, data: bytes) -> None:
@@ -194,3 +202,56 @@ def atomic_write(path: str, data: bytes) -> None:
 
 def _safe_name(name: str) -> str:
     return re.sub(r'[^A-Za-z0-9._-]+', '_', name).strip('.') or 'host'
+
+
+# ------------------------------------------------------------------ the registry module: a key or a whole subtree
+TREE_RECORD_FORMAT = 'legacy_exchange.exchange55/registry-backup/1'
+
+
+def write_tree_backup(backup_dir: str | None, inventory_hostname: str, *, remote_host: str, transport: str, key: str,
+                      prior, scope: str, encoding: str = REGEDIT4_ENCODING) -> tuple[str, str]:
+    """Back up ``key`` before the registry module changes it: ``<dir>/<host>/<leaf>.<UTC time>.reg`` (every section,
+    parents first, as regedit exports a subtree) and ``.json`` (the prior state: ``None`` for an absent key, else a
+    KeyState record).  ``scope`` is 'key' (the values; restoring leaves subkeys alone) or 'tree' (the subtree)."""
+    sections = prior.sections(key) if prior is not None else [(key, {})]
+    if scope == 'key':
+        sections = sections[:1]
+    texts = [export_regedit4(path, values, encoding) for path, values in sections]
+    text = texts[0] + ''.join(part.split('\r\n\r\n', 1)[1] for part in texts[1:])     # one header, then every section
+    reg_data = b'\xff\xfe' + text.encode('utf-16-le', 'surrogatepass') if is_regedit5(encoding) else text.encode(encoding)
+    directory = host_backup_dir(backup_dir, inventory_hostname)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    stem = os.path.join(directory, f'{_safe_name(key.rsplit(chr(92), 1)[-1])}.{now.strftime("%Y%m%dT%H%M%S.%fZ")}')
+    reg_path, record_path = stem + '.reg', stem + '.json'
+    record = {
+        'format': TREE_RECORD_FORMAT,
+        'inventory_hostname': inventory_hostname,
+        'remote_host': remote_host,
+        'transport': transport,
+        'created': now.isoformat(),
+        'key': key,
+        'scope': scope,
+        'prior': None if prior is None else prior.to_record(),
+        'reg_file': os.path.basename(reg_path),
+        'reg_encoding': REGEDIT5_ENCODING if is_regedit5(encoding) else encoding,
+    }
+    atomic_write(reg_path, reg_data)
+    atomic_write(record_path, (json.dumps(record, indent=2, sort_keys=True) + '\n').encode('utf-8'))
+    return reg_path, record_path
+
+
+def load_tree_record(path: str, inventory_hostname: str, key: str) -> dict:
+    """Read a registry-module record for ``restore_from``; ValueError (one line) unless it is this host's record of ``key``.
+
+    Returns the record with ``prior`` as a KeyState (or None for "the key was absent")."""
+    record = _host_record(path, inventory_hostname, TREE_RECORD_FORMAT, 'the registry module')
+    if str(record.get('key', '')).lower() != key.lower():
+        raise ValueError(f'{path} records key {record.get("key")}, not {key}: give the same path as when it was written')
+    if record.get('scope') not in ('key', 'tree'):
+        raise ValueError(f'{path} has no valid scope (key or tree)')
+    try:
+        record['prior'] = None if record.get('prior') is None else KeyState.from_record(record['prior'])
+    except ValueError as exc:
+        raise ValueError(f'{path} holds an invalid prior state: {exc}') from None
+    return record

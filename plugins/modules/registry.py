@@ -1,0 +1,248 @@
+#!/usr/bin/python
+# Copyright (c) 2026 legacy_exchange.exchange55 contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: registry
+short_description: Add, change or remove registry keys and values on Windows without PowerShell (win_regedit over WMI or SMB)
+version_added: 0.1.0
+description:
+  - Does what M(ansible.windows.win_regedit) does, with the same options, data forms and return values, but from the
+    controller. It talks to the server over WS-Management/WMI C(StdRegProv) (O(transport=winrm)) or over the remote
+    registry protocol MS-RRP (O(transport=smb)). That reaches Windows NT 4.0 and Windows 2000, which have no PowerShell.
+    A task written for C(ansible.windows.win_regedit) works with only the module name changed.
+  - A key that does not exist is created, as win_regedit does; with O(create_key=false) the task fails instead.
+  - After every write the key or value is read back. If the server does not hold what was written, the task fails.
+  - With O(backup=true) the key (for O(delete_key) the whole subtree) is saved on the controller before any write, as a
+    C(REGEDIT4) file and a JSON record of its prior state. O(restore_from) puts exactly that state back, subkeys included.
+  - Windows NT 4.0 has no REG_QWORD (it came with Windows 2000). On a server whose C(CurrentVersion) is 4.0 a
+    REG_QWORD write is refused.
+  - The module is an action plugin. Nothing is copied to or run on the server.
+author:
+  - legacy_exchange.exchange55 contributors (@legacy-exchange)
+extends_documentation_fragment:
+  - legacy_exchange.exchange55.connection
+  - legacy_exchange.exchange55.attributes
+attributes:
+  check_mode:
+    support: full
+    description: In check mode the module reports exactly what a real run would change and writes nothing, backups included.
+  diff_mode:
+    support: full
+    description: The diff shows the key and the value (type and data) before and after.
+  platform:
+    support: full
+    platforms: windows
+    description: Targets Windows NT 4.0, Windows 2000 (O(transport=smb)) or WinRM-enabled hosts (O(transport=winrm)).
+options:
+  path:
+    description:
+      - The registry key, in PowerShell drive form (C(HKLM:\SOFTWARE\MyCompany)), in registry form
+        (C(HKLM\SOFTWARE\MyCompany)) or with the long hive name (C(HKEY_LOCAL_MACHINE\SOFTWARE\MyCompany)).
+      - The hive is one of HKLM, HKU, HKCR and HKCC. HKCU is refused, because a remote session has no current user; use
+        C(HKU:\<SID>) instead.
+    type: str
+    required: true
+    aliases: [key]
+  name:
+    description:
+      - The value's name. Omitted or empty means the key's default value; C((Default)) is a real value of that name, as
+        in win_regedit.
+    type: str
+    aliases: [entry, value]
+  data:
+    description:
+      - The value's data. Without it, only the key is ensured (O(state=present)).
+      - V(dword) and V(qword) take a number, a decimal string or a C(0x) hex string; too large a number fails with
+        win_regedit's message. V(binary) and V(none) take C(hex:be,ef) (what regedit exports), C(be,ef), C(beef) or a
+        list of numbers. V(multistring) takes a list.
+    type: raw
+  type:
+    description:
+      - The value's type, by win_regedit's name or by its registry name (V(REG_SZ), V(REG_DWORD), ...).
+      - Without O(name) the type is V(string), as in win_regedit.
+    type: str
+    default: string
+    choices: [binary, dword, expandstring, multistring, none, qword, string, REG_BINARY, REG_DWORD, REG_EXPAND_SZ,
+              REG_MULTI_SZ, REG_NONE, REG_QWORD, REG_SZ]
+    aliases: [datatype]
+  state:
+    description:
+      - V(present) ensures the key and, with O(data), the value.
+      - V(absent) removes the value, or with O(delete_key=true) and no O(name) the key with all its subkeys.
+    type: str
+    choices: [present, absent]
+    default: present
+  delete_key:
+    description:
+      - With O(state=absent) and no O(name), V(true) deletes the whole key and its subkeys; V(false) only clears the key's
+        default value.
+    type: bool
+    default: true
+  create_key:
+    description:
+      - Whether a missing key is created. V(false) makes the task fail instead, which is safer on servers whose layout is
+        not known.
+    type: bool
+    default: true
+  hive:
+    description:
+      - win_regedit loads a hive file with it. That cannot be done remotely, so any value is refused.
+    type: path
+  backup:
+    description: Save the key (or the subtree, for O(delete_key)) on the controller before any write.
+    type: bool
+    default: false
+  backup_dir:
+    description: Where backups are written, one folder per inventory host. Defaults to C(~/.ansible/exchange55-backups).
+    type: path
+  restore_from:
+    description:
+      - The JSON record of an earlier backup of this host. The key is put back exactly as the record holds it, values and
+        subkeys included, and a key the record says was absent is deleted. O(path), O(name), O(data) and O(state) are then
+        not used.
+    type: path
+seealso:
+  - module: legacy_exchange.exchange55.registry_info
+  - module: ansible.windows.win_regedit
+'''
+
+EXAMPLES = r'''
+- name: Create a key (and its missing parents)
+  legacy_exchange.exchange55.registry:
+    path: HKLM:\SOFTWARE\MyCompany
+
+- name: Set a REG_DWORD under the Information Store's ParametersPrivate, with a backup
+  legacy_exchange.exchange55.registry:
+    path: HKLM:\SYSTEM\CurrentControlSet\Services\MSExchangeIS\ParametersPrivate
+    name: Background Cleanup
+    data: 0x1d4c0
+    type: dword
+    backup: true
+
+- name: Binary data in regedit's export form
+  legacy_exchange.exchange55.registry:
+    path: HKLM:\SOFTWARE\MyCompany
+    name: hello
+    data: hex:be,ef,be,ef
+    type: binary
+
+- name: A multi-string value
+  legacy_exchange.exchange55.registry:
+    path: HKLM:\SOFTWARE\MyCompany
+    name: Protocols
+    data: [SMTP, X.400]
+    type: multistring
+
+- name: Only where the key exists already
+  legacy_exchange.exchange55.registry:
+    path: HKLM:\SOFTWARE\MyCompany
+    name: Mode
+    data: strict
+    create_key: false
+
+- name: Remove a value
+  legacy_exchange.exchange55.registry:
+    path: HKLM:\SOFTWARE\MyCompany
+    name: hello
+    state: absent
+
+- name: Remove the key with all its subkeys, keeping a backup of the subtree
+  legacy_exchange.exchange55.registry:
+    path: HKLM:\SOFTWARE\MyCompany
+    state: absent
+    delete_key: true
+    backup: true
+  register: removed
+
+- name: Put it back from the backup record
+  legacy_exchange.exchange55.registry:
+    path: HKLM:\SOFTWARE\MyCompany
+    restore_from: "{{ removed.backup_record }}"
+'''
+
+RETURN = r'''
+changed:
+  description: Whether the key or value was (or in check mode would be) changed.
+  returned: always
+  type: bool
+data_changed:
+  description: Whether the value's data changed (false for a value that did not exist, as in win_regedit).
+  returned: success
+  type: bool
+  sample: false
+data_type_changed:
+  description: Whether the value's type changed (false for a value that did not exist, as in win_regedit).
+  returned: success
+  type: bool
+  sample: true
+path:
+  description: The key, in registry form with the short hive name.
+  returned: success
+  type: str
+  sample: HKLM\SOFTWARE\MyCompany
+before:
+  description:
+    - The value before the task (C({type, data})), or for a key operation the key (C({values, subkeys})); V(null) when
+      absent.
+  returned: success
+  type: dict
+  sample: {type: REG_SZ, data: new hello world}
+after:
+  description: The same after the task, as read back after a write; V(null) when absent.
+  returned: success
+  type: dict
+  sample: {type: REG_BINARY, data: '0001'}
+backup_file:
+  description: Path of the C(REGEDIT4) backup of the key (or subtree).
+  returned: when O(backup=true) and something changed
+  type: str
+backup_record:
+  description: Path of the JSON record of the prior state, for O(restore_from).
+  returned: when O(backup=true) and something changed
+  type: str
+error_kind:
+  description:
+    - On failure, the kind of failure. V(invalid_option) (checked before connecting), V(auth), V(unreachable),
+      V(timeout), V(access_denied), V(not_found) (for example a missing key with O(create_key=false)), V(unsupported)
+      (for example a REG_QWORD on Windows NT 4.0), V(protocol), V(read_back_mismatch) or V(backup_failed).
+  returned: failure
+  type: str
+transport:
+  description: The transport used.
+  returned: success
+  type: str
+  sample: smb
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.legacy_exchange.exchange55.plugins.module_utils._spec import CONNECTION_ARGUMENT_SPEC, controller_only
+
+ARGUMENT_SPEC = dict(
+    path=dict(type='str', required=True, aliases=['key']),
+    name=dict(type='str', aliases=['entry', 'value']),
+    data=dict(type='raw'),
+    type=dict(type='str', default='string', aliases=['datatype'],
+              choices=['binary', 'dword', 'expandstring', 'multistring', 'none', 'qword', 'string', 'REG_BINARY', 'REG_DWORD',
+                       'REG_EXPAND_SZ', 'REG_MULTI_SZ', 'REG_NONE', 'REG_QWORD', 'REG_SZ']),
+    state=dict(type='str', choices=['present', 'absent'], default='present'),
+    delete_key=dict(type='bool', default=True),
+    create_key=dict(type='bool', default=True),
+    hive=dict(type='path'),
+    backup=dict(type='bool', default=False),
+    backup_dir=dict(type='path'),
+    restore_from=dict(type='path'),
+    **CONNECTION_ARGUMENT_SPEC,
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.fail_json(msg=controller_only('registry'))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,136 @@
+#!/usr/bin/python
+# Copyright (c) 2026 legacy_exchange.exchange55 contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: registry_info
+short_description: Read a registry key or value on Windows without PowerShell (win_reg_stat over WMI or SMB)
+version_added: 0.1.0
+description:
+  - Returns what M(ansible.windows.win_reg_stat) returns (C(exists), C(type), C(value), C(raw_value), C(properties),
+    C(sub_keys)), read from the controller over WS-Management/WMI (O(transport=winrm)) or MS-RRP (O(transport=smb)).
+  - It only reads. It never changes anything and is safe in check mode.
+author:
+  - legacy_exchange.exchange55 contributors (@legacy-exchange)
+extends_documentation_fragment:
+  - legacy_exchange.exchange55.connection
+  - legacy_exchange.exchange55.attributes
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads, in check mode as otherwise.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is nothing to diff.
+  platform:
+    support: full
+    platforms: windows
+    description: Targets Windows NT 4.0, Windows 2000 (O(transport=smb)) or WinRM-enabled hosts (O(transport=winrm)).
+options:
+  path:
+    description:
+      - The key, as for M(legacy_exchange.exchange55.registry) (C(HKLM:\SOFTWARE\MyCompany), C(HKLM\...) or
+        C(HKEY_LOCAL_MACHINE\...); HKLM, HKU, HKCR or HKCC).
+    type: str
+    required: true
+    aliases: [key]
+  name:
+    description:
+      - A value to read. Without it the key is read (its values and subkey names). An empty string is the key's default
+        value.
+    type: str
+    aliases: [entry, value]
+notes:
+  - For a REG_EXPAND_SZ value, over O(transport=smb) C(value) and C(raw_value) are the stored text (nothing expands it).
+    Over O(transport=winrm) both are what C(StdRegProv.GetExpandedStringValue) answers, which is the text already
+    expanded on the server (REGMETHODS.CPP); the stored text cannot be read through WMI.
+seealso:
+  - module: legacy_exchange.exchange55.registry
+  - module: ansible.windows.win_reg_stat
+'''
+
+EXAMPLES = r'''
+- name: Read the Information Store's ParametersPrivate key
+  legacy_exchange.exchange55.registry_info:
+    path: HKLM:\SYSTEM\CurrentControlSet\Services\MSExchangeIS\ParametersPrivate
+  register: params
+
+- name: Read one value
+  legacy_exchange.exchange55.registry_info:
+    path: HKLM:\SYSTEM\CurrentControlSet\Services\MSExchangeIS\ParametersPrivate
+    name: OWA Url Protocol
+  register: owa
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "{{ owa.type }} {{ owa.value }}"
+  when: owa.exists
+'''
+
+RETURN = r'''
+changed:
+  description: Always V(false).
+  returned: always
+  type: bool
+exists:
+  description: Whether the key (without O(name)) or the value exists.
+  returned: success
+  type: bool
+  sample: true
+type:
+  description: The value's type.
+  returned: success, with O(name), when the value exists
+  type: str
+  sample: REG_SZ
+value:
+  description: The value's data; numbers as numbers, REG_BINARY as a list of numbers, REG_MULTI_SZ as a list.
+  returned: success, with O(name), when the value exists
+  type: raw
+  sample: 'https:'
+raw_value:
+  description: The stored data; REG_BINARY as a list of C(0x..) strings, REG_EXPAND_SZ unexpanded.
+  returned: success, with O(name), when the value exists
+  type: raw
+  sample: 'https:'
+properties:
+  description: Every value of the key, name -> C({type, value, raw_value}); the default value under the name C("").
+  returned: success, without O(name), when the key exists
+  type: dict
+  sample: {'DB Path': {type: REG_SZ, value: 'C:\exchsrvr\mdbdata\priv.edb', raw_value: 'C:\exchsrvr\mdbdata\priv.edb'}}
+sub_keys:
+  description: The names of the key's subkeys.
+  returned: success, without O(name), when the key exists
+  type: list
+  elements: str
+  sample: [nest1, nest2]
+error_kind:
+  description: On failure, the kind of failure (as for M(legacy_exchange.exchange55.registry)).
+  returned: failure
+  type: str
+transport:
+  description: The transport used.
+  returned: success
+  type: str
+  sample: winrm
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.legacy_exchange.exchange55.plugins.module_utils._spec import CONNECTION_ARGUMENT_SPEC, controller_only
+
+ARGUMENT_SPEC = dict(
+    path=dict(type='str', required=True, aliases=['key']),
+    name=dict(type='str', aliases=['entry', 'value']),
+    **CONNECTION_ARGUMENT_SPEC,
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.fail_json(msg=controller_only('registry_info'))
+
+
+if __name__ == '__main__':
+    main()

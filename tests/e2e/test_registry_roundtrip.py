@@ -1,0 +1,154 @@
+# Copyright (c) 2026 legacy_exchange.exchange55 contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Round trips through the registry module with real ansible-playbook, over both transports:
+every type and data form is written (and read back by the module), the key is deleted with a backup, the backup
+record is restored, and the server must then hold exactly what was written: for smb the very bytes in Samba's
+registry.tdb, for winrm the simulator's stored type and data.  Names with ``\\``, ``"`` and ``=``, a ``{...}`` name
+and an empty default value are among them.
+
+Over winrm two forms cannot be written (docs/registry.md): an empty REG_MULTI_SZ / REG_BINARY (StdRegProv refuses
+an empty array) and a REG_EXPAND_SZ holding ``%...%`` (WMI reads it back expanded). They run over smb only, and over
+winrm the refusal itself is asserted.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import sys
+
+import pytest
+
+from fleetctl import REPO_ROOT, Fleet, require_transport, run_playbook
+
+sys.path.insert(0, os.path.join(REPO_ROOT, 'tests', 'smbhost'))
+import smbfleet  # noqa: E402  pylint: disable=wrong-import-position
+
+PLAYBOOK = os.path.join(REPO_ROOT, 'tests', 'e2e', 'playbooks', 'registry_cases.yml')
+FLEET_FILE = os.path.join(REPO_ROOT, 'tests', 'e2e', 'fleets', 'registry_peer.yml')
+SUBNETS = {'winrm': '127.0.66', 'smb': '127.0.67'}
+HOST = 'win2000_server'
+KEY = 'HKLM\\SOFTWARE\\RoundTrip'
+SUB = KEY + '\\Sub key {x}'
+
+# name -> (module arguments, the record the server must hold afterwards)
+FORMS = {
+    '': ({'data': ''}, {'type': 'REG_SZ', 'data': ''}),                                   # an empty default value
+    'plain': ({'data': 'hello world'}, {'type': 'REG_SZ', 'data': 'hello world'}),
+    'back\\slash': ({'data': 'C:\\exchsrvr\\bin'}, {'type': 'REG_SZ', 'data': 'C:\\exchsrvr\\bin'}),
+    'say "hi"': ({'data': 'a "quoted" text'}, {'type': 'REG_SZ', 'data': 'a "quoted" text'}),
+    'a=b': ({'data': '1=2', 'type': 'REG_SZ'}, {'type': 'REG_SZ', 'data': '1=2'}),
+    '{7f51bda7-bcea-465a-9eb6-5a2bcd9cb52f}': ({'data': 'guid named'}, {'type': 'REG_SZ', 'data': 'guid named'}),
+    'expand plain': ({'data': 'no variables', 'type': 'expandstring'}, {'type': 'REG_EXPAND_SZ', 'data': 'no variables'}),
+    'dword int': ({'data': 1960, 'type': 'dword'}, {'type': 'REG_DWORD', 'data': 1960}),
+    'dword hex': ({'data': '0xffffffff', 'type': 'dword'}, {'type': 'REG_DWORD', 'data': 4294967295}),
+    'dword decimal text': ({'data': '2653', 'type': 'dword'}, {'type': 'REG_DWORD', 'data': 2653}),
+    'dword negative': ({'data': -1, 'type': 'dword'}, {'type': 'REG_DWORD', 'data': 4294967295}),
+    'qword max': ({'data': '0xffffffffffffffff', 'type': 'qword'}, {'type': 'REG_QWORD', 'data': 2 ** 64 - 1}),
+    'multi': ({'data': ['SMTP', 'X.400', 'back\\slash "q"'], 'type': 'multistring'},
+              {'type': 'REG_MULTI_SZ', 'data': ['SMTP', 'X.400', 'back\\slash "q"']}),
+    'multi single': ({'data': 'one', 'type': 'multistring'}, {'type': 'REG_MULTI_SZ', 'data': ['one']}),
+    'binary hex:': ({'data': 'hex:be,ef,00,01', 'type': 'binary'}, {'type': 'REG_BINARY', 'data': 'beef0001'}),
+    'binary list': ({'data': [0, 1, 127, 255], 'type': 'binary'}, {'type': 'REG_BINARY', 'data': '00017fff'}),
+    'binary text': ({'data': 'cafe', 'type': 'REG_BINARY'}, {'type': 'REG_BINARY', 'data': 'cafe'}),
+}
+SMB_ONLY = {
+    'expand variables': ({'data': '%SystemRoot%\\system32', 'type': 'expandstring'}, {'type': 'REG_EXPAND_SZ', 'data': '%SystemRoot%\\system32'}),
+    'binary empty': ({'data': '', 'type': 'binary'}, {'type': 'REG_BINARY', 'data': ''}),
+    'multi empty': ({'data': [], 'type': 'multistring'}, {'type': 'REG_MULTI_SZ', 'data': []}),
+}
+
+
+def fleet_file(transport: str, workdir) -> str:
+    from test_registry_peer import fleet_file as peer_fleet_file  # pylint: disable=import-outside-toplevel
+    return peer_fleet_file(transport, workdir)
+
+
+def cases(transport: str) -> list[dict]:
+    forms = dict(FORMS, **SMB_ONLY)
+    out = [{'case': f'set {name!r}', 'host': HOST, 'args': {'path': KEY, 'name': name, **args}} for name, (args, _want) in forms.items()]
+    out.append({'case': 'set in subkey', 'host': HOST, 'args': {'path': SUB, 'name': 'deep', 'data': 7, 'type': 'dword'}})
+    return out
+
+
+def wanted(transport: str) -> dict:
+    forms = dict(FORMS, **(SMB_ONLY if transport == 'smb' else {}))
+    return {name: want for name, (_args, want) in forms.items()}
+
+
+def server_state(fleet: Fleet, key: str) -> dict:
+    """{name: {type, data}} of ``key`` read from the server's own store: Samba's registry.tdb, or the simulator's state file."""
+    if fleet.transport == 'winrm':
+        return fleet.registry(HOST, key)
+    raw = fleet.raw_values(HOST, key)
+    return {} if raw is None else {name: (code, data) for name, code, data in raw}
+
+
+def as_stored(fleet: Fleet, record: dict):
+    """What the server's store holds for a value record: (type code, bytes) in registry.tdb, the record in the simulator."""
+    return smbfleet.record_bytes(record) if fleet.transport == 'smb' else record
+
+
+@pytest.fixture(scope='module', params=['winrm', 'smb'])
+def trip(request, tmp_path_factory, env_factory):
+    require_transport(request.param)
+    workdir = tmp_path_factory.mktemp(f'registry-roundtrip-{request.param}')
+    fleet = Fleet(request.param, fleet_file(request.param, workdir), str(workdir), SUBNETS[request.param])
+    request.addfinalizer(fleet.stop)
+    env = env_factory(workdir)
+    backups = str(workdir / 'backups')
+    runs = {'fleet': fleet}
+
+    def play(name, items, **extra):
+        runs[name] = run_playbook(PLAYBOOK, fleet.inventory, env, str(workdir / f'results-{name}'),
+                                  extra_vars={'cases': items, 'connect_timeout': 10, **extra}).results
+
+    play('write', cases(request.param))
+    runs['written'] = server_state(fleet, KEY)
+    runs['written_sub'] = server_state(fleet, SUB)
+    play('delete', [{'case': 'delete', 'host': HOST, 'args': {'path': KEY, 'state': 'absent'}}], backup=True, backup_dir=backups)
+    runs['deleted'] = server_state(fleet, KEY)
+    record = runs['delete']['delete'].get('backup_record')
+    play('restore', [{'case': 'restore', 'host': HOST, 'args': {'path': KEY}}], restore_records={'restore': record})
+    runs['restored'] = server_state(fleet, KEY)
+    runs['restored_sub'] = server_state(fleet, SUB)
+    play('restore_again', [{'case': 'restore', 'host': HOST, 'args': {'path': KEY}}], restore_records={'restore': record})
+    return runs
+
+
+def test_every_form_is_written_and_read_back(trip):
+    transport = trip['fleet'].transport
+    for name, want in wanted(transport).items():
+        outcome = trip['write'][f'set {name!r}']
+        assert outcome['changed'] and not outcome.get('failed'), (name, outcome.get('msg'))
+        assert trip['written'][name] == as_stored(trip['fleet'], want), name
+    assert trip['written_sub']['deep'] == as_stored(trip['fleet'], {'type': 'REG_DWORD', 'data': 7})
+
+
+def test_forms_winrm_cannot_carry_are_refused_in_one_line(trip):
+    if trip['fleet'].transport != 'winrm':
+        pytest.skip('smb writes every form')
+    for name in SMB_ONLY:
+        outcome = trip['write'][f'set {name!r}']
+        assert outcome['failed'] and outcome['error_kind'] == 'unsupported' and '\n' not in outcome['msg'], outcome
+        assert name not in trip['written']
+
+
+def test_delete_backup_restore_gives_back_the_same_bytes(trip):
+    deleted = trip['delete']['delete']
+    assert deleted['changed'] and trip['deleted'] == {}
+    assert os.path.exists(deleted['backup_file']) and os.path.exists(deleted['backup_record'])
+    restored = trip['restore']['restore']
+    assert restored['changed'] and not restored.get('failed'), restored.get('msg')
+    assert trip['restored'] == trip['written']
+    assert trip['restored_sub'] == trip['written_sub']
+    assert trip['restore_again']['restore']['changed'] is False
+
+
+def test_the_backup_file_is_a_regedit4_export_of_the_subtree(trip):
+    sys.path.insert(0, REPO_ROOT)
+    text = pathlib.Path(trip['delete']['delete']['backup_file']).read_bytes().decode('cp1252')
+    assert text.startswith('REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\RoundTrip]\r\n')
+    assert '[HKEY_LOCAL_MACHINE\\SOFTWARE\\RoundTrip\\Sub key {x}]\r\n"deep"=dword:00000007\r\n' in text
+    assert '"a=b"="1=2"' in text and '"say \\"hi\\""="a \\"quoted\\" text"' in text and '@=""' in text

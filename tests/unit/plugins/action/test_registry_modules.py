@@ -1,0 +1,124 @@
+# Copyright (c) 2026 legacy_exchange.exchange55 contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""registry and registry_info against an in-memory host (tests/e2e/test_registry_peer.py runs them for real)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.legacy_exchange.exchange55.plugins.action import registry, registry_info
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue
+from ansible_collections.legacy_exchange.exchange55.tests.unit.plugins.action.test_owa_url_protocol import run_action
+from ansible_collections.legacy_exchange.exchange55.tests.unit.plugins.plugin_utils.fakes import FakeHost
+
+KEY = 'HKLM\\SOFTWARE\\MyCompany'
+NT4 = {'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion': {'CurrentVersion': RegValue('REG_SZ', '4.0')}}
+
+
+def host(**registry):
+    return FakeHost({KEY: {'data_string': RegValue('REG_SZ', 'new hello world')}, **registry})
+
+
+def regedit(server, check_mode=False, diff=False, **args):
+    result, _opened = run_action(registry, server, args, check_mode=check_mode, diff=diff)
+    return result
+
+
+def test_change_string_to_binary_check_then_apply_then_idempotent():
+    server = host()
+    args = {'path': 'HKLM:\\SOFTWARE\\MyCompany', 'name': 'data_string', 'data': 'hex:00,01', 'type': 'binary'}
+    checked = regedit(server, check_mode=True, **args)
+    assert (checked['changed'], checked['data_changed'], checked['data_type_changed']) == (True, True, True)
+    assert server.value(KEY, 'data_string') == RegValue('REG_SZ', 'new hello world')
+    applied = regedit(server, **args)
+    assert applied['changed'] and server.value(KEY, 'data_string') == RegValue('REG_BINARY', b'\x00\x01')
+    assert regedit(server, **args)['changed'] is False
+
+
+def test_default_value_and_a_value_called_default_are_different():
+    server = host()
+    regedit(server, path=KEY, data='default value')
+    regedit(server, path=KEY, name='(Default)', data='custom default value', type='expandstring')
+    assert server.value(KEY, '') == RegValue('REG_SZ', 'default value')
+    assert server.value(KEY, '(Default)') == RegValue('REG_EXPAND_SZ', 'custom default value')
+    regedit(server, path=KEY, state='absent', delete_key=False)
+    assert server.value(KEY, '') is None and server.value(KEY, '(Default)') is not None
+
+
+def test_a_new_value_reports_no_data_change_as_win_regedit_does():
+    result = regedit(host(), path=KEY, name='fresh', data=5, type='dword')
+    assert (result['changed'], result['data_changed'], result['data_type_changed']) == (True, False, False)
+
+
+@pytest.mark.parametrize('data, type_, message', [
+    ('0xffffffff1', 'dword', 'data cannot be larger than 0xffffffff when type is dword'),
+    (0xffffffffffffffff1, 'qword', 'data cannot be larger than 0xffffffffffffffff when type is qword'),
+    (256, 'binary', "cannot convert binary data '256' to byte array"),
+    ('xyz', 'dword', 'must be a number'),
+])
+def test_bad_data_fails_before_connecting(data, type_, message):
+    result, opened = run_action(registry, host(), {'path': KEY, 'name': 'test', 'data': data, 'type': type_})
+    assert result['failed'] and message in result['msg'] and '\n' not in result['msg']
+    opened.assert_not_called()
+
+
+@pytest.mark.parametrize('args, message', [
+    ({'path': 'HKCU:\\Software\\X'}, 'no current user'),
+    ({'path': 'ABCD:\\efg'}, 'is not a valid registry path'),
+    ({'path': KEY, 'hive': 'C:\\Users\\Default\\NTUSER.dat'}, 'cannot be done remotely'),
+])
+def test_paths_and_options_that_cannot_work_remotely(args, message):
+    result, opened = run_action(registry, host(), args)
+    assert result['failed'] and message in result['msg']
+    opened.assert_not_called()
+
+
+def test_create_key_false_refuses_a_missing_key():
+    server = host()
+    result = regedit(server, path=KEY + '\\Missing', name='x', data='y', create_key=False)
+    assert result['failed'] and result['error_kind'] == 'not_found' and 'create_key' in result['msg']
+    assert server.enum_keys(KEY) == []
+
+
+def test_qword_is_refused_on_nt4_only():
+    nt4 = host(**NT4)
+    result = regedit(nt4, path=KEY, name='big', data=1, type='qword')
+    assert result['failed'] and result['error_kind'] == 'unsupported' and 'Windows NT 4.0' in result['msg']
+    assert nt4.value(KEY, 'big') is None
+    windows2000 = host(**{'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion': {'CurrentVersion': RegValue('REG_SZ', '5.0')}})
+    assert regedit(windows2000, path=KEY, name='big', data=1, type='qword')['changed'] is True
+
+
+def test_delete_key_with_subkeys_backup_and_restore(tmp_path):
+    server = host()
+    for sub in ('nest1', 'nest2', 'nest1\\nested'):
+        regedit(server, path=f'{KEY}\\{sub}')
+    regedit(server, path=f'{KEY}\\nest1\\nested', name='deep "quoted" = \\ name', data=['a', 'b'], type='multistring')
+    assert server.enum_keys(KEY) == ['nest1', 'nest2']
+    removed = regedit(server, path=KEY, state='absent', backup=True, backup_dir=str(tmp_path))
+    assert removed['changed'] and server.enum_keys(KEY) is None
+    saved = json.loads(open(removed['backup_record'], encoding='utf-8').read())
+    assert saved['scope'] == 'tree' and set(saved['prior']['subkeys']) == {'nest1', 'nest2'}
+    assert '[HKEY_LOCAL_MACHINE\\SOFTWARE\\MyCompany\\nest1\\nested]' in open(removed['backup_file'], encoding='cp1252').read()
+    assert regedit(server, path=KEY, state='absent')['changed'] is False
+    restored = regedit(server, path=KEY, restore_from=removed['backup_record'])
+    assert restored['changed'] and not restored.get('failed')
+    assert server.value(f'{KEY}\\nest1\\nested', 'deep "quoted" = \\ name') == RegValue('REG_MULTI_SZ', ['a', 'b'])
+    assert server.value(KEY, 'data_string') == RegValue('REG_SZ', 'new hello world')
+    assert regedit(server, path=KEY, restore_from=removed['backup_record'])['changed'] is False
+
+
+def test_registry_info_returns_win_reg_stat_fields():
+    server = host()
+    server.create_key(KEY + '\\sub')
+    server.set_value(KEY, 'bin', RegValue('REG_BINARY', b'\x00\x01'))
+    key, _opened = run_action(registry_info, server, {'path': 'HKLM:\\SOFTWARE\\MyCompany'})
+    assert key['exists'] and key['sub_keys'] == ['sub'] and not key['changed']
+    assert key['properties']['bin'] == {'type': 'REG_BINARY', 'value': [0, 1], 'raw_value': ['0x00', '0x01']}
+    value, _opened = run_action(registry_info, server, {'path': KEY, 'name': 'data_string'})
+    assert (value['exists'], value['type'], value['value'], value['raw_value']) == (True, 'REG_SZ', 'new hello world', 'new hello world')
+    missing, _opened = run_action(registry_info, server, {'path': KEY + '\\nope'})
+    assert missing['exists'] is False and 'properties' not in missing
