@@ -9,7 +9,7 @@ DOCUMENTATION = r'''
 name: registered
 author: legacy_exchange.exchange55 contributors
 short_description: Each host's registered result, or null for a host that never got one
-version_added: 1.1.0
+version_added: 0.1.0
 description:
   - Maps inventory hostnames to the value each host registered under O(name) (found in O(_input), normally C(hostvars)).
   - A host that failed before the registering task ran (bad connection variables, the role's argument validation, an

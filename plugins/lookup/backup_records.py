@@ -9,7 +9,7 @@ DOCUMENTATION = r'''
 name: backup_records
 author: legacy_exchange.exchange55 contributors (@legacy-exchange)
 short_description: Find the backup records that owa_url_protocol wrote for inventory hosts
-version_added: 1.1.0
+version_added: 0.1.0
 description:
   - Finds the C(.json) backup records that M(legacy_exchange.exchange55.owa_url_protocol) wrote with O(ignore:backup=true)
     under O(backup_dir), for each inventory hostname given, on the controller.
