@@ -22,6 +22,7 @@ it should (the figures would mean nothing); the targets are reported, never enfo
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import glob
 import json
 import os
@@ -421,8 +422,9 @@ def check_phase(name: str, result: dict, bench, workdir: str, hosts: int) -> str
     if name != 'audit' and not name.startswith('apply'):
         return None
     wrong = []
-    for host in sorted(result['_per_host']):
-        values = bench.registry(host)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:      # smb: one `net registry export` per host
+        registries = dict(zip(sorted(result['_per_host']), pool.map(bench.registry, sorted(result['_per_host']))))
+    for host, values in registries.items():
         stored = next((record for stored_name, record in values.items() if stored_name.lower() == VALUE.lower()), 'absent')
         others = {stored_name: record for stored_name, record in values.items() if stored_name.lower() != VALUE.lower()}
         if stored != value or others != PARAMETERS_PRIVATE:
@@ -524,8 +526,8 @@ def run_transport(transport: str, args, env: dict, workdir: str, hosts: int) -> 
     try:
         if transport == 'smb':
             section['samba'] = {'startup_s': bench.startup_s, 'idle': bench.memory()}
-        names = list(PHASES)
-        if hosts > SCALE_HOSTS:
+        names = [name for name in PHASES if name in args.phases]
+        if hosts > SCALE_HOSTS and 'audit' in args.phases:
             names[2:2] = [f'floor_at_{SCALE_HOSTS}', f'audit_at_{SCALE_HOSTS}']
         for name in names:
             log(f'{transport} {name}: running')
@@ -550,13 +552,14 @@ def run_transport(transport: str, args, env: dict, workdir: str, hosts: int) -> 
         base = phases[f'floor_at_{SCALE_HOSTS}']['wall_s'] if name.endswith(f'_at_{SCALE_HOSTS}') else floor
         result['wall_vs_floor'] = round(result['wall_s'] / base, 2)
     section['phases'] = phases
-    if not problems:
-        audit_host, apply_host = one_host(phases['audit']), one_host(phases['apply'])
+    if not problems and 'audit' in phases:
+        audit_host = one_host(phases['audit'])
+        apply_host = one_host(phases['apply']) if 'apply' in phases else None
         for result in phases.values():
             result.pop('_per_host', None)
         section['one_host'] = {'audit': audit_host, 'apply': apply_host, 'parameters_private_values_before_apply': len(PARAMETERS_PRIVATE)}
         if transport == 'winrm':
-            section['targets'] = winrm_targets(phases, audit_host, apply_host, hosts)
+            section['targets'] = winrm_targets(phases, audit_host, apply_host or audit_host, hosts)
         else:
             section['targets'] = smb_targets(phases, audit_host)
         if hosts > SCALE_HOSTS:
@@ -579,6 +582,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--smb-hosts', type=int, help='smb hosts when they should differ from --hosts (e.g. --transport both --hosts 1000)')
     parser.add_argument('--forks', type=int, default=25)
     parser.add_argument('--latency-ms', type=int, default=20, help='simulated latency of every WinRM HTTP request and every SMB round trip')
+    parser.add_argument('--phases', default=','.join(PHASES),
+                        help='comma-separated subset of the phases, in their order (floor is always run; for quick before/after runs)')
     parser.add_argument('--collection', default=REPO_ROOT, help='the checkout of the collection to measure (default: this one)')
     parser.add_argument('--workdir', default=os.path.join(REPO_ROOT, '.cache', 'bench'), help='emptied first; logs, reports, fleet state')
     args = parser.parse_args(argv)
@@ -586,6 +591,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f'{args.collection} is not a checkout of the collection (no galaxy.yml)')
     if os.path.isdir(args.workdir) and os.listdir(args.workdir) and not glob.glob(os.path.join(args.workdir, 'fleet*.json')):
         parser.error(f'{args.workdir} is not empty and not a bench work directory: give a new or empty one')
+    requested = {name.strip() for name in args.phases.split(',') if name.strip()}
+    unknown = requested - set(PHASES)
+    args.phases = [name for name in PHASES if name == 'floor' or name in requested]
+    if 'apply_again' in args.phases and 'apply' not in args.phases or unknown:
+        parser.error(f'--phases takes {", ".join(PHASES)} (apply_again needs apply)')
     transports = ('winrm', 'smb') if args.transport == 'both' else (args.transport,)
     args.counts = {name: (args.smb_hosts if name == 'smb' and args.smb_hosts else args.hosts) or DEFAULT_HOSTS[name] for name in transports}
     if min(args.counts.values()) < 1 or args.forks < 1 or args.latency_ms < 0:
