@@ -271,15 +271,6 @@ class RRPClient:
             with contextlib.suppress(*self._quiet_errors()):
                 self._rpc('close a key', self._lib.rrp.hBaseRegCloseKey, self._pipe('winreg'), handle)
 
-    def _close_registry(self) -> None:
-        """BaseRegCloseKey every cached key and hive handle (errors ignored)."""
-        winreg = self._pipes.get('winreg')
-        for handle in [*self._keys.values(), *self._hives.values()]:
-            with contextlib.suppress(*self._quiet_errors()):
-                self.requests += 1
-                self._lib.rrp.hBaseRegCloseKey(winreg, handle)
-
-
 def _with_buffer(call, size: int):
     """Offer a ``size``-byte buffer for the answer without sending one: MaximumCount size, no bytes (lpcbLen 0)."""
     call['lpData'] = b''

@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._smb_session import (
     ERROR_INVALID_NAME,
@@ -43,11 +41,8 @@ class SCMRClient:
         handle = self._open_service(name, SERVICE_QUERY_STATUS)
         if handle is None:
             return None
-        scmr = self._lib.scmr
-        try:
-            status = self._rpc(f'query service {name}', scmr.hRQueryServiceStatus, self._pipe('svcctl'), handle)
-        finally:
-            self._rpc(f'close service {name}', scmr.hRCloseServiceHandle, self._pipe('svcctl'), handle)
+        # The handle is left to the session's logoff, which runs it down with the pipe (see SMBSession._close_session).
+        status = self._rpc(f'query service {name}', self._lib.scmr.hRQueryServiceStatus, self._pipe('svcctl'), handle)
         state = status['lpServiceStatus']['dwCurrentState']
         return SERVICE_STATES.get(state, 'Unknown')
 
@@ -76,11 +71,3 @@ class SCMRClient:
         answer = self._rpc(f'open service {name}', scmr.hROpenServiceW, dce, self._scm, name + '\0', access,
                            absent=(ERROR_SERVICE_DOES_NOT_EXIST, ERROR_INVALID_NAME))
         return None if answer is None else answer['lpServiceHandle']
-
-    def _close_service_manager(self) -> None:
-        """RCloseServiceHandle the service manager's handle, if one was opened (errors ignored)."""
-        if self._scm is not None:
-            with contextlib.suppress(*self._quiet_errors()):
-                self.requests += 1
-                self._lib.scmr.hRCloseServiceHandle(self._pipes['svcctl'], self._scm)
-        self._scm = None

@@ -44,8 +44,9 @@ class SMBHost(RRPClient, SCMRClient, SMBSession, RemoteHost):
 
     The session opens on first use (negotiate + NTLM: 3 exchanges); each pipe costs 3 more
     (IPC$ tree, open, bind) and every RPC call one.  ``requests`` counts every request/response
-    exchange this object started, closes included; ``bytes_read`` counts file bytes read.
-    Registry key handles are kept open until :meth:`close`, which closes every handle.
+    exchange this object started, the logoff included; ``bytes_read`` counts file bytes read.
+    Registry keys and service handles are kept open until :meth:`close`, whose one logoff
+    releases them all on the server.
 
     With ``require_signing`` every SMB request is signed (also when the server only offers
     signing) or the session is refused; impacket does not check the server's signatures.
@@ -72,6 +73,9 @@ class SMBHost(RRPClient, SCMRClient, SMBSession, RemoteHost):
                              shareMode=FILE_SHARE_ALL, absent=_FILE_MISSING)
         if fid is None:
             return None
+        # Closed at once, not left to the logoff: impacket's SMB1 open asks for a batch oplock (CreateFlags 0x16) and
+        # cannot answer the oplock break the server sends when someone else opens the file (Samba does, as a
+        # LOCKING_ANDX request), so a handle kept open would hold up the next opener of Store.exe.
         try:
             return read_pe_version(lambda offset, size: self._read(tree, fid, offset, size, path))
         finally:
@@ -93,15 +97,11 @@ class SMBHost(RRPClient, SCMRClient, SMBSession, RemoteHost):
 
     # ---------------------------------------------------------------- close
     def close(self):
-        """Close every registry and service handle, the pipes, the shares and the session; errors are ignored."""
+        """Log off: one exchange that releases every key, service handle, file, pipe and tree (errors are ignored)."""
         conn, self._conn = self._conn, None
         if conn is None:
             return
-        healthy = self._healthy()
-        if healthy:
-            self._close_registry()
-            self._close_service_manager()
-        self._close_session(conn, healthy)
+        self._close_session(conn, self._healthy())
         self._keys.clear()
         self._hives.clear()
         self._scm = None
