@@ -96,6 +96,15 @@ def _transceive_transport(base, smb3):
     """
     class PipeTransport(base):
         _answer = None
+        ipc_tree = None         # the session's IPC$ tree, shared by every pipe (set before connect())
+
+        def connect(self):
+            """Open the pipe in the session's IPC$ tree: impacket's connect() would connect IPC$ again for each pipe."""
+            conn = self.get_smb_connection()
+            self._SMBTransport__tid = self.ipc_tree
+            self._SMBTransport__handle = conn.openFile(self.ipc_tree, self._SMBTransport__filename)
+            self._SMBTransport__socket = conn.getSMBServer().get_socket()
+            return 1
 
         def send(self, data, forceWriteAndx=0, forceRecv=0):
             # ptype (byte 2): request 0, bind 11, alter context 14 expect an answer; flags (byte 3) 0x02: last fragment
@@ -120,12 +129,8 @@ def _transceive_transport(base, smb3):
             return answer if answer else super().recv(forceRecv, count)
 
         def disconnect(self):
-            """Close the pipe's file handle, then its IPC$ tree (impacket's disconnect leaves the handle to the server)."""
-            conn = self.get_smb_connection()
-            try:
-                conn.closeFile(self._SMBTransport__tid, self._SMBTransport__handle)
-            finally:
-                conn.disconnectTree(self._SMBTransport__tid)
+            """Close the pipe's file handle (the shared IPC$ tree stays for the session's other pipes)."""
+            self.get_smb_connection().closeFile(self._SMBTransport__tid, self._SMBTransport__handle)
 
     return PipeTransport
 
@@ -154,9 +159,10 @@ def _status_code(error) -> int | None:
 class SMBSession:
     """An SMB session to one host, opened on first use, with its trees and bound DCE/RPC pipes.
 
-    The session opens on first use (negotiate + NTLM: 3 exchanges); each pipe costs 3 more
-    (IPC$ tree, open, bind) and every RPC call one.  ``requests`` counts every request/response
-    exchange this object started, closes included.
+    The session opens on first use (negotiate + NTLM: 3 exchanges); the first pipe costs 3 more
+    (IPC$ tree, open, bind), every further pipe 2 (open, bind: the IPC$ tree is shared), every RPC
+    call one.  ``requests`` counts every request/response exchange this object started, the logoff
+    included.
 
     With ``require_signing`` every SMB request is signed (also when the server only offers
     signing) or the session is refused.  Whenever the session is signed (asked for here, or
@@ -251,16 +257,18 @@ class SMBSession:
         server._SignatureRequired = True
 
     def _pipe(self, name: str):
-        """A bound DCE/RPC client on ``\\winreg`` or ``\\svcctl`` (3 exchanges: IPC$ tree, pipe open, bind)."""
+        """A bound DCE/RPC client on ``\\winreg`` or ``\\svcctl`` (2 exchanges: pipe open, bind; plus IPC$ for the first pipe)."""
         if name not in self._pipes:
             lib = self._lib
             conn = self._smb()
             uuid = {'winreg': lib.rrp.MSRPC_UUID_RRP, 'svcctl': lib.scmr.MSRPC_UUID_SCMR}[name]
+            ipc = self._tree('IPC$')
             with _trail.operation(self.host, 'smb', f'SMB open pipe \\{name} + DCE/RPC bind', _trail_failure), \
                     self._errors(f'open the \\{name} pipe'):
                 rpc = lib.PipeTransport(self.host, self.port, filename='\\' + name, smb_connection=conn)
+                rpc.ipc_tree = ipc
                 dce = rpc.get_dce_rpc()
-                self.requests += 2
+                self.requests += 1
                 dce.connect()
                 self.requests += 1
                 dce.bind(uuid)
