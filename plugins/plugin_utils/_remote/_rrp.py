@@ -50,6 +50,11 @@ class RRPClient:
 
     # ----------------------------------------------------------------- registry
     def get_value(self, key, name, expected_type=None):
+        hive, subkey = parse_key_path(key)
+        listed = self._listings.get((hive, subkey.lower()))
+        if listed is not None:          # the key's listing answers without a round trip (see _enum_raw)
+            found = _find(listed, name)
+            return None if found is None else self._decode(key, name, *listed[found])
         handle = self._open_key(key)
         if handle is None:
             return None
@@ -77,11 +82,17 @@ class RRPClient:
         change happens on both.
         """
         code, data = encode_value(value)
+        hive, subkey = parse_key_path(key)
+        listed = self._listings.get((hive, subkey.lower()))
         self._forget_listing(key)
         handle = self._open_key(key, write=True)
         if handle is None:
             raise RemoteError(f'{self.host}: cannot write {key}\\{name}: the key does not exist', kind='not_found', host=self.host)
-        current = self._query_value(handle, key, name)
+        if listed is not None:          # the value as the key's listing has it: no BaseRegQueryValue
+            stored = _find(listed, name)
+            current = None if stored is None else listed[stored]
+        else:
+            current = self._query_value(handle, key, name)
         if current is not None and current[0] != code and current[1] == data:
             self._rpc(f'delete {key}\\{name}', self._lib.rrp.hBaseRegDeleteValue, self._pipe('winreg'), handle, name,
                       absent=(ERROR_FILE_NOT_FOUND,))
@@ -282,3 +293,17 @@ def _with_buffer(call, size: int):
 
 def _data(answer) -> bytes:
     return b''.join(answer['lpData'])[:answer['lpcbData']]
+
+
+def _find(values: dict, name: str) -> str | None:
+    """The stored spelling of ``name`` in a listing, or None.
+
+    Windows compares value names case-insensitively, upcasing one character at a time (so "ß" never
+    matches "SS"), which is how Samba answers too (see test_non_ascii_names_reach_samba_exactly_and_read_back).
+    """
+    wanted = _fold(name)
+    return next((stored for stored in values if _fold(stored) == wanted), None)
+
+
+def _fold(name: str) -> str:
+    return ''.join(upper if len(upper := char.upper()) == 1 else char for char in name)

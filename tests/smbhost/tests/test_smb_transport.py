@@ -224,6 +224,27 @@ def test_non_ascii_names_reach_samba_exactly_and_read_back(fleet):
         assert host.get_value(NAMES, 'mixed case') == RegValue('REG_SZ', 'MiXeD CaSe')
 
 
+def test_a_listing_answers_later_reads_of_its_key_until_a_write_under_it(fleet):
+    """get_value/get_values after a listing cost no round trip; a write forgets the listing, so the read-back asks Samba."""
+    with connect(fleet, 'sp4_fixed') as host:
+        listed = host.get_values(TYPES)
+        sent = host.requests
+        assert host.get_value(TYPES, 'dWORD') == listed['Dword']
+        assert host.get_value(TYPES, 'NoSuchValue') is None
+        assert host.get_values(TYPES) == listed
+        assert host.requests == sent
+        assert host.enum_values(TYPES) == {name: value.type for name, value in listed.items()}
+        host.get_values(PARAMS)
+        host.set_value(PARAMS, 'Cache Probe', RegValue('REG_SZ', 'written'))
+        sent = host.requests
+        assert host.get_value(PARAMS, 'Cache Probe') == RegValue('REG_SZ', 'written')
+        assert host.requests > sent                      # the read-back reached the server
+        host.get_values(PARAMS)
+        assert host.delete_value(PARAMS, 'Cache Probe') is True
+        assert host.get_value(PARAMS, 'Cache Probe') is None
+    assert 'Cache Probe' not in stored(fleet, 'sp4_fixed', PARAMS)
+
+
 def test_raw_values_reads_the_registry_file_itself(fleet):
     assert fleet['sp4_fixed'].raw_values(TYPES)[0] == ('Sz', 1, 'C:\\exchsrvr\0'.encode('utf-16-le'))
     assert fleet['sp4_fixed'].raw_values(r'HKLM\SOFTWARE\NoSuchVendor') is None
