@@ -19,10 +19,21 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError, RemoteHost
 # Imported here, not when a host is opened: ansible-playbook loads the action plugins (and so this module)
-# before it forks a worker per host and task, so every worker inherits the WinRM transport compiled and
-# ready (pywinrm itself is already loaded by Ansible's winrm connection plugin). The smb transport pulls in
-# impacket (0.2 s), so it stays lazy: winrm-only fleets never import it.
+# before it forks a worker per host and task, so every worker inherits the transports compiled and ready
+# (pywinrm itself is already loaded by Ansible's winrm connection plugin).
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote import _pe_version, _smb_session
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._smb import SMBHost
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._winrm import WinRMHost
+
+# impacket and pefile too, for the same reason: imported in each forked worker they cost an smb host about
+# 0.2 s of CPU (impacket, the cffi bindings of pycryptodomex it loads, pefile), most of its controller CPU.
+# Loaded here once per ansible-playbook run instead (also when every host is winrm: measured in
+# docs/performance.md).  Without them the one-line error still comes when an smb host is opened.
+try:
+    _smb_session._load_impacket()
+    _pe_version._load_pefile()
+except RemoteError:
+    pass
 
 # option name -> host variables consulted in order when the option is not set
 _HOST_VARIABLES = {
@@ -159,14 +170,12 @@ def resolve_settings(options: dict, host_vars: dict, inventory_hostname: str) ->
 
 
 def open_remote_host(settings: ConnectionSettings) -> RemoteHost:
-    """Open the RemoteHost for these settings; impacket is imported only for the smb transport."""
+    """Open the RemoteHost for these settings (a missing impacket or pefile is a RemoteError naming it)."""
     if not settings.user:
         raise RemoteError('no user to log in with: set ansible_user (or the remote_user option)', kind='auth', host=settings.host)
     if settings.password is None:
         raise RemoteError('no password to log in with: set ansible_password (or the remote_password option)', kind='auth', host=settings.host)
     if settings.transport == 'smb':
-        # pylint: disable-next=import-outside-toplevel
-        from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._smb import SMBHost
         return SMBHost(settings.host, settings.user, settings.password, port=settings.port, timeout=settings.timeout,
                        require_signing=settings.require_signing)
     return WinRMHost(settings.host, settings.port, settings.scheme, settings.user, settings.password,
