@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import glob
 import json
 import os
@@ -31,6 +32,7 @@ import resource
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -78,7 +80,7 @@ PHASES = {
 SCALE_HOSTS = 200                  # with more hosts, the floor and the audit also run on the first 200 (growth)
 WINRM_SUBNETS = range(100, 119)    # 127.0.100.x - 127.0.118.x, 254 hosts each
 SMB_SUBNET, RELAY_SUBNET = 119, 120  # Samba hosts on 127.0.119.x, their relays on 127.0.120.x (one /24 each)
-DEFAULT_HOSTS = {'winrm': 200, 'smb': 50}
+DEFAULT_HOSTS = {'winrm': 200, 'smb': 100}
 MAX_SMB_HOSTS = 254
 TARGETS = {'audit_wsman_requests': 6, 'apply_extra_requests': 3, 'audit_overhead_vs_network_floor': 1.5, 'cpu_ms_per_host_over_floor': 50,
            'winrm_audit_wall_vs_floor': 2.0, 'smb_audit_wall_vs_floor': 2.5, 'smb_cpu_ms_over_winrm': 40, 'smb_round_trips_over_minimum': 1.25,
@@ -273,6 +275,10 @@ class SMBBench:
         from relay import Relay  # pylint: disable=import-outside-toplevel
         import yaml  # pylint: disable=import-outside-toplevel
         log(f'smb: starting {hosts} Samba hosts on 127.0.{SMB_SUBNET}.x, relays on 127.0.{RELAY_SUBNET}.x ({latency_ms} ms per round trip)')
+        for subnet in (SMB_SUBNET, RELAY_SUBNET):          # a fleet left running would answer in place of the new one
+            with contextlib.suppress(OSError), socket.create_connection((f'127.0.{subnet}.1', 445), timeout=1):
+                raise RuntimeError(f'127.0.{subnet}.1:445 already answers: an earlier fleet is still running (run the bench under '
+                                   f'/work/tools/netns-run or stop it first)')
         began = time.monotonic()
         self.fleet = Fleet('smb', fleet_path, workdir, f'127.0.{SMB_SUBNET}', ready_timeout=900)
         self.startup_s = round(time.monotonic() - began, 1)
@@ -323,9 +329,26 @@ class SMBBench:
                 'rss_mib_per_host': round(rss / 1024 / hosts, 1), 'pss_mib_per_host': round(pss / 1024 / hosts, 1)}
 
     def stop(self) -> None:
+        """Stop the relays and the fleet, and make sure no Samba process of it is left."""
         for relay in self.relays.values():
             relay.stop()
+        process = self.fleet.process
+        if process.poll() is None:
+            # smbfleet exports every host's registry before it stops Samba (a `net` run per host): that can take
+            # minutes on a loaded machine, and fleetctl kills it after 60 s, which would leave Samba running.
+            process.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(900)
         self.fleet.stop()
+        state = self.fleet.state_dir.encode()
+        for pid in [int(name) for name in os.listdir('/proc') if name.isdigit()]:
+            try:
+                with open(f'/proc/{pid}/cmdline', 'rb') as handle:
+                    if state not in handle.read():
+                        continue
+                os.killpg(os.getpgid(pid), signal.SIGKILL)       # a Samba process this fleet started, left behind
+            except (OSError, ProcessLookupError):
+                continue
 
 
 # ----------------------------------------------------------------------------------------------------------- phases

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench [TRANSPORT=winrm|smb|both] [HOSTS=200 (winrm) / 50 (smb)] [SMB_HOSTS=] [FORKS=25] [LATENCY_MS=20] [PHASES=floor,audit,...]:
+# make bench [TRANSPORT=winrm|smb|both] [HOSTS=200 (winrm) / 100 (smb)] [SMB_HOSTS=] [FORKS=25] [LATENCY_MS=20] [PHASES=floor,audit,...]:
 # the fleet benchmark (tests/bench/bench.py). Per transport it starts a fleet (the WS-Man simulator on 127.0.100.x
 # and following /24s up to 127.0.118; Samba hosts on 127.0.119.x behind relays on 127.0.120.x), measures the floor,
 # the audit, the apply and the idempotent apply, prints one JSON document on stdout (progress on stderr) and stops
