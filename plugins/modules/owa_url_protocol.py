@@ -75,7 +75,7 @@ options:
       - Directory on the controller for backups. Each host gets a subdirectory named after its inventory hostname, with
         every character outside C([A-Za-z0-9_.-]) written as C(%XX), so no two hosts share one.
       - A relative path is taken from the directory ansible-playbook was started in; C(~) is expanded. The lookup
-        M(legacy_exchange.exchange55.backup_records#lookup) resolves it the same way.
+        P(legacy_exchange.exchange55.backup_records#lookup) resolves it the same way.
       - Defaults to C(~/.ansible/exchange55-backups).
     type: path
   backup_encoding:
