@@ -19,10 +19,10 @@ from __future__ import annotations
 import re
 
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError, RemoteHost
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._pe_version import read_pe_version
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._pe_version import PEReadRefused, read_pe_version
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._rrp import RRPClient
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._scmr import SCMRClient
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._smb_session import _FILE_MISSING, SMBSession
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._smb_session import _FILE_MISSING, STATUS_FILE_IS_A_DIRECTORY, SMBSession
 
 # File access (MS-SMB2 2.2.13.1): read only, and never lock others out (store.exe is in use).
 FILE_READ_DATA = 0x0001
@@ -69,15 +69,21 @@ class SMBHost(RRPClient, SCMRClient, SMBSession, RemoteHost):
             raise RemoteError(str(error), kind='unsupported', host=self.host) from None
         conn = self._smb()
         tree = self._tree(share)
+        directory = []
         fid = self._smb_call(f'open {path}', conn.openFile, tree, inside, desiredAccess=FILE_READ_DATA | FILE_READ_ATTRIBUTES,
-                             shareMode=FILE_SHARE_ALL, absent=_FILE_MISSING)
+                             shareMode=FILE_SHARE_ALL, absent=_FILE_MISSING, on_absent=directory.append)
         if fid is None:
+            if STATUS_FILE_IS_A_DIRECTORY in directory:
+                raise RemoteError(f'{self.host}: {path} is a directory, not a file: check the Services path under '
+                                  f'HKLM\\SOFTWARE\\Microsoft\\Exchange\\Setup', kind='not_found', host=self.host)
             return None
         # Closed at once, not left to the logoff: impacket's SMB1 open asks for a batch oplock (CreateFlags 0x16) and
         # cannot answer the oplock break the server sends when someone else opens the file (Samba does, as a
         # LOCKING_ANDX request), so a handle kept open would hold up the next opener of Store.exe.
         try:
             return read_pe_version(lambda offset, size: self._read(tree, fid, offset, size, path))
+        except PEReadRefused as error:
+            raise RemoteError(f'{self.host}: {path}: {error}', kind='unsupported', host=self.host) from None
         finally:
             if self._failed is None:          # a lost or untrusted session is not used to close the file
                 self._smb_call(f'close {path}', conn.closeFile, tree, fid)

@@ -294,7 +294,7 @@ class SMBSession:
             step.result = 0
             return answer
 
-    def _smb_call(self, action: str, func, *args, absent=(), **kwargs):
+    def _smb_call(self, action: str, func, *args, absent=(), on_absent=None, **kwargs):
         """Run one SMB request (counted, one line of the -vvv trail).  Returns None for an NT status in ``absent``."""
         self._check_alive()
         self.requests += 1
@@ -305,6 +305,8 @@ class SMBSession:
             except self._lib.session_errors as error:
                 if _status_code(error) in absent:
                     step.result = f'{_status_code(error):#010x}'
+                    if on_absent is not None:
+                        on_absent(_status_code(error))
                     return None
                 raise
             step.result = 0

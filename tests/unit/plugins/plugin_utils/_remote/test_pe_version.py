@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote import _pe_version
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._pe_version import PE_HEAD_BYTES, read_pe_version
 from ansible_collections.legacy_exchange.exchange55.tests.smbhost.pe_version import build_pe
 
@@ -37,7 +38,7 @@ def test_version_of_a_large_executable_costs_two_reads(version):
     assert read_pe_version(image.read) == version
     assert len(image.reads) == 2
     assert image.reads[0] == (0, PE_HEAD_BYTES)
-    assert image.reads[1][0] > 5 * MIB                  # straight to the resource section past the code
+    assert image.reads[1][0] >= 5 * MIB                 # straight to the (page holding the) resource section past the code
     assert image.bytes_read < 2 * PE_HEAD_BYTES < len(image.data)
 
 
@@ -81,3 +82,25 @@ def test_truncated_resource_section_is_empty_not_an_error():
 def test_strings_do_not_change_the_fixed_version():
     data = build_pe('5.5.2654.81', strings={'FileVersion': '5.5.2654.81 (Service Pack 4)'})
     assert read_pe_version(FakeFile(data).read) == '5.5.2654.81'
+
+
+def test_a_crafted_resource_directory_is_refused_with_one_line_not_read():
+    """A directory claiming 131,070 entries would take ~1 MiB of reads: refused before reading it."""
+    import struct
+
+    import pefile
+    data = bytearray(build_pe('5.5.2654.81', text_size=64))
+    pe = pefile.PE(data=bytes(data))
+    root = pe.get_offset_from_rva(pe.OPTIONAL_HEADER.DATA_DIRECTORY[2].VirtualAddress)
+    struct.pack_into('<HH', data, root + 12, 65535, 65535)
+    image = FakeFile(bytes(data) + b'\0' * (2 * MIB))
+    with pytest.raises(_pe_version.PEReadRefused) as raised:
+        read_pe_version(image.read)
+    assert '\n' not in str(raised.value) and image.bytes_read <= _pe_version.PE_READ_LIMIT
+
+
+def test_only_the_path_to_the_version_is_read_in_a_large_resource_section():
+    """Version data placed far into a large .rsrc: the reader follows the directory, it does not read the section."""
+    image = FakeFile(build_pe('5.5.2654.81', text_size=3 * MIB))
+    assert read_pe_version(image.read) == '5.5.2654.81'
+    assert image.bytes_read <= 3 * PE_HEAD_BYTES
