@@ -335,8 +335,10 @@ def test_missing_file_is_none(fleet):
     with connect(fleet, 'store_missing') as host:
         assert host.file_version(STORE) is None
         assert host.file_version(r'C:\no\such\dir\store.exe') is None
+        assert host.file_version('C:\\exchsrvr') is None            # no such directory either
+    with connect(fleet, 'sp4_fixed') as host:
         with pytest.raises(RemoteError) as raised:                # a directory is not a missing file: say what it is
-            host.file_version('C:\\exchsrvr')
+            host.file_version('C:\\exchsrvr\\bin')
     assert raised.value.kind == 'not_found' and 'is a directory, not a file' in str(raised.value)
 
 
