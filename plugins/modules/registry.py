@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: registry
 short_description: Add, change or remove registry keys and values on Windows without PowerShell (win_regedit over WMI or SMB)
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Does what M(ansible.windows.win_regedit) does, with the same options, data forms and return values, but from the
     controller. It talks to the server over WS-Management/WMI C(StdRegProv) (O(transport=winrm)) or over the remote

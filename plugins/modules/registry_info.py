@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: registry_info
 short_description: Read a registry key or value on Windows without PowerShell (win_reg_stat over WMI or SMB)
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Returns what M(ansible.windows.win_reg_stat) returns (C(exists), C(type), C(value), C(raw_value), C(properties),
     C(sub_keys)), read from the controller over WS-Management/WMI (O(transport=winrm)) or MS-RRP (O(transport=smb)).
