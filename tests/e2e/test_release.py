@@ -45,7 +45,10 @@ def load(path):
 
 
 def fragments(checkout):
-    return sorted(os.listdir(os.path.join(checkout, 'changelogs', 'fragments')))
+    # git keeps no empty directory: right after a release a clone has no changelogs/fragments/ at all.
+    directory = os.path.join(checkout, 'changelogs', 'fragments')
+    os.makedirs(directory, exist_ok=True)
+    return sorted(os.listdir(directory))
 
 
 def test_release_records_the_fragments_of_its_time_and_later_ones_go_to_the_next(tmp_path):
@@ -64,6 +67,8 @@ def test_release_records_the_fragments_of_its_time_and_later_ones_go_to_the_next
     major, minor, patch = Version(galaxy_version).release
     version = f'{major}.{minor}.{patch + 1}'
 
+    for name in fragments(checkout):   # fragments that other work added since the last release: not under test
+        os.unlink(os.path.join(checkout, 'changelogs', 'fragments', name))
     # Bad input: one line that says what to do, and nothing changed.
     for bad, says in (('1.0', 'semantic versioning'), (galaxy_version, 'already released'), (version, 'nothing to release')):
         refused = make_release(checkout, bad)
