@@ -282,6 +282,7 @@ class RRPClient:
             with contextlib.suppress(*self._quiet_errors()):
                 self._rpc('close a key', self._lib.rrp.hBaseRegCloseKey, self._pipe('winreg'), handle)
 
+
 def _with_buffer(call, size: int):
     """Offer a ``size``-byte buffer for the answer without sending one: MaximumCount size, no bytes (lpcbLen 0)."""
     call['lpData'] = b''
