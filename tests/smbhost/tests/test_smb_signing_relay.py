@@ -133,7 +133,8 @@ def test_smb1_signed_registry_answer_changed_fails(relay):
             host.get_value(SETUP, 'Services')
 
 
-LAST_BYTE = lambda message: len(message) - 1   # noqa: E731
+def LAST_BYTE(message):  # pylint: disable=invalid-name
+    return len(message) - 1
 
 
 @pytest.mark.parametrize('relay, expected', [

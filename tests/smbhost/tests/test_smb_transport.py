@@ -58,8 +58,8 @@ SETUP = r'HKLM\SOFTWARE\Microsoft\Exchange\Setup'
 PARAMS = r'HKLM\SYSTEM\CurrentControlSet\Services\MSExchangeIS\ParametersPrivate'
 TYPES = r'HKLM\SOFTWARE\Exchange55Test\Types'
 NAMES = r'HKLM\SOFTWARE\Exchange55Test\Namen Größe'
-# Value names in cp1252 (ä ö ß €, and 0x80-0x9F's “ ” …) and beyond it (Cyrillic, CJK, outside the BMP).
-NON_ASCII_NAMES = ['Größe', '€ Währung', '“quoted” …', 'Размер', '名前', 'emoji 😀', 'MiXeD CaSe']
+# Value names in cp1252 (ä ö ß €, and 0x80-0x9F's curly quotes and ellipsis, written as escapes) and beyond it (Cyrillic, CJK, outside the BMP).
+NON_ASCII_NAMES = ['Größe', '€ Währung', '\u201cquoted\u201d \u2026', 'Размер', '名前', 'emoji 😀', 'MiXeD CaSe']
 STORE = r'C:\exchsrvr\bin\store.exe'
 PASSWORD = 'Exch55!Sim'
 LONG_TEXT = 'x' * 700          # 1402 bytes as UTF-16: larger than the first read buffer
