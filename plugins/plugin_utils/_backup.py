@@ -43,6 +43,18 @@ def resolve_path(path: str | None, default: str | None = None) -> str:
     return os.path.abspath(os.path.expanduser(str(path)))
 
 
+def nearest_existing(path: str) -> str:
+    """``path`` itself, or its nearest ancestor that exists: where creating ``path`` would start (and so the
+    directory that must be writable).  Nothing is created."""
+    probe = path
+    while not os.path.exists(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    return probe
+
+
 def host_directory_name(inventory_hostname: str) -> str:
     """The directory of a host's backups: its inventory name with every byte outside ``[A-Za-z0-9_.-]``
     (and a leading dot) written as ``%XX`` of its UTF-8 form.  One name, one directory: two different
@@ -102,25 +114,34 @@ def write_backup(backup_dir: str | None, inventory_hostname: str, *, remote_host
     ``notes`` go into the record as they are (e.g. which values the server returned expanded).
     """
     reg_data = backup_reg_bytes(key, values, encoding)
+    fields = {'value_name': value_name,
+              'prior': None if prior is None else prior.to_record(),
+              'planned': None if planned is None else planned.to_record()}
+    fields.update(notes or {})
+    return _write_pair(backup_dir, inventory_hostname, RECORD_FORMAT, reg_data, fields, remote_host=remote_host,
+                       transport=transport, key=key, encoding=encoding)
+
+
+def _write_pair(backup_dir: str | None, inventory_hostname: str, record_format: str, reg_data: bytes, fields: dict, *,
+                remote_host: str, transport: str, key: str, encoding: str) -> tuple[str, str]:
+    """Write ``<dir>/<host>/<leaf>.<UTC time>.reg`` (``reg_data``) and its ``.json`` record: the header every
+    record shares (format, host, transport, time, key, the .reg file and its encoding) plus ``fields``."""
     directory = host_backup_dir(backup_dir, inventory_hostname)
     os.makedirs(directory, mode=0o700, exist_ok=True)
     now = datetime.datetime.now(datetime.timezone.utc)
     stem = os.path.join(directory, f'{_safe_name(key.rsplit(chr(92), 1)[-1])}.{now.strftime("%Y%m%dT%H%M%S.%fZ")}')
     reg_path, record_path = stem + '.reg', stem + '.json'
     record = {
-        'format': RECORD_FORMAT,
+        'format': record_format,
         'inventory_hostname': inventory_hostname,
         'remote_host': remote_host,
         'transport': transport,
         'created': now.isoformat(),
         'key': key,
-        'value_name': value_name,
-        'prior': None if prior is None else prior.to_record(),
-        'planned': None if planned is None else planned.to_record(),
         'reg_file': os.path.basename(reg_path),
         'reg_encoding': REGEDIT5_ENCODING if is_regedit5(encoding) else encoding,
     }
-    record.update(notes or {})
+    record.update(fields)
     atomic_write(reg_path, reg_data)
     atomic_write(record_path, (json.dumps(record, indent=2, sort_keys=True) + '\n').encode('utf-8'))
     return reg_path, record_path
@@ -131,12 +152,7 @@ def check_backup(backup_dir: str | None, key: str, values: dict, encoding: str =
     the directory exists as a writable directory or can be created.  Raises a one-line ValueError (or OSError)."""
     backup_reg_bytes(key, values, encoding)
     directory = resolve_path(backup_dir, DEFAULT_BACKUP_DIR)
-    probe = directory
-    while not os.path.exists(probe):
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            break
-        probe = parent
+    probe = nearest_existing(directory)
     if not os.path.isdir(probe):
         raise ValueError(f'the backup directory {directory} cannot be created: {probe} is not a directory')
     if not os.access(probe, os.W_OK | os.X_OK):
@@ -219,26 +235,9 @@ def write_tree_backup(backup_dir: str | None, inventory_hostname: str, *, remote
     texts = [export_regedit4(path, values, encoding) for path, values in sections]
     text = texts[0] + ''.join(part.split('\r\n\r\n', 1)[1] for part in texts[1:])     # one header, then every section
     reg_data = b'\xff\xfe' + text.encode('utf-16-le', 'surrogatepass') if is_regedit5(encoding) else text.encode(encoding)
-    directory = host_backup_dir(backup_dir, inventory_hostname)
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    now = datetime.datetime.now(datetime.timezone.utc)
-    stem = os.path.join(directory, f'{_safe_name(key.rsplit(chr(92), 1)[-1])}.{now.strftime("%Y%m%dT%H%M%S.%fZ")}')
-    reg_path, record_path = stem + '.reg', stem + '.json'
-    record = {
-        'format': TREE_RECORD_FORMAT,
-        'inventory_hostname': inventory_hostname,
-        'remote_host': remote_host,
-        'transport': transport,
-        'created': now.isoformat(),
-        'key': key,
-        'scope': scope,
-        'prior': None if prior is None else prior.to_record(),
-        'reg_file': os.path.basename(reg_path),
-        'reg_encoding': REGEDIT5_ENCODING if is_regedit5(encoding) else encoding,
-    }
-    atomic_write(reg_path, reg_data)
-    atomic_write(record_path, (json.dumps(record, indent=2, sort_keys=True) + '\n').encode('utf-8'))
-    return reg_path, record_path
+    return _write_pair(backup_dir, inventory_hostname, TREE_RECORD_FORMAT, reg_data,
+                       {'scope': scope, 'prior': None if prior is None else prior.to_record()},
+                       remote_host=remote_host, transport=transport, key=key, encoding=encoding)
 
 
 def load_tree_record(path: str, inventory_hostname: str, key: str) -> dict:

@@ -40,7 +40,7 @@ import xml.etree.ElementTree as ET
 
 from jinja2 import Environment
 
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import atomic_write, resolve_path
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import atomic_write, nearest_existing, resolve_path
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q294406 import STATUSES
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._report_history import comparison_lines
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue
@@ -504,12 +504,7 @@ def check_report_settings(dest: str, name: str | None) -> str:
     if name is not None and not _NAME.match(name):
         raise ValueError(f'name {name!r} must be a plain file name (letters, digits, ".", "_", "-"), without a directory or extension')
     directory = resolve_path(dest)
-    probe = directory
-    while not os.path.exists(probe):
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            break
-        probe = parent
+    probe = nearest_existing(directory)
     if not os.path.isdir(probe):
         raise ValueError(f'the report directory {directory} cannot be used: {probe} is a file, not a directory; choose another dest')
     if not os.access(probe, os.W_OK | os.X_OK):
