@@ -19,6 +19,10 @@ def _state(value) -> dict | None:
     return None if value is None else value.to_record()
 
 
+def _where(key: str, name) -> str:
+    return key if name is None else f'{key}\\{name or "(default)"}'
+
+
 class ActionModule(RegistryAction):
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
@@ -89,13 +93,15 @@ class ActionModule(RegistryAction):
                 stored = read_key(host, key)
                 return {'after': _state(stored)} if stored is not None else self._mismatch(key, 'the key was created', 'it is absent')
             stored = host.get_value(key, change.name, expected_type=change.after.type if change.after else None)
-            if stored == change.after:
+            # over WinRM a REG_EXPAND_SZ reads back expanded: the host's same_as_written allows for it (windows-semantics.md)
+            if host.same_as_written(change.after, stored):
                 return {'after': record(stored)}
             want = 'absent' if change.after is None else change.after.to_text()
             seen = 'absent' if stored is None else stored.to_text()
             return {'after': record(stored), **self._mismatch(f'{key}\\{change.name}', f'wrote {want}', f'the server holds {seen}')}
 
-        outcome = run_pipeline(change.changes, fields, check_mode=self._task.check_mode, write=write, read_back=read_back,
+        outcome = run_pipeline(host, change.changes, fields, check_mode=self._task.check_mode, write=write, read_back=read_back,
+                               name=_where(key, change.name), overwrites=_regedit.overwritten(key, change),
                                backup=backup if args['backup'] else None)
         result.update(outcome.result)
         return result
@@ -136,11 +142,12 @@ class ActionModule(RegistryAction):
 
         def read_back():
             stored = read_key(host, key, tree=scope == 'tree')
-            if _regedit.same_state(stored, prior, scope):
+            if _regedit.same_state(stored, prior, scope, host.same_as_written):
                 return {'after': _state(stored)}
             return {'after': _state(stored), **self._mismatch(key, 'restored the recorded state', 'the server holds something else')}
 
-        outcome = run_pipeline(bool(ops), fields, check_mode=self._task.check_mode, write=lambda: apply_ops(host, ops),
-                               read_back=read_back, backup=backup if args['backup'] else None)
+        outcome = run_pipeline(host, bool(ops), fields, check_mode=self._task.check_mode, write=lambda: apply_ops(host, ops),
+                               read_back=read_back, name=key, overwrites=_regedit.ops_overwrite(current, key, ops),
+                               backup=backup if args['backup'] else None)
         result.update(outcome.result)
         return result

@@ -3,11 +3,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The one apply pipeline: plan -> check/diff -> backup -> write -> read back -> result.
 
-A *change* is anything with ``changes`` (bool), ``before`` and ``after`` (a RegValue, or
-None for "absent") and ``diff()`` (an Ansible diff dict), such as :class:`_q294406.Plan`.
-:func:`apply_change` runs the pipeline for one value through a RemoteHost; the decisions
-in it are pure functions (:func:`preview`, :func:`read_back_failure`) so they are tested
-without a server.  Deciding *whether* a write is allowed is the caller's policy (for
+:func:`run_pipeline` is the pipeline, for every module (``registry``, ``owa_url_protocol``) and every restore:
+the caller passes the plan's result fields and the steps that touch the server (backup, write, read back) as
+callables, and the pipeline decides the order, the refusals, check mode and what a failure leaves in the result.
+:func:`apply_change` is its use for one value (a *change* with ``changes``, ``before`` and ``after``, a RegValue
+or None for "absent", and ``diff()``, such as :class:`_q294406.Plan`).  The decisions are pure functions
+(:func:`preview`, :func:`read_back_failure`, :func:`first_unrestorable`, and :mod:`_safeguards`) tested without a
+server.  Deciding *whether* a write is allowed is the caller's policy (for
 Q294406, :func:`_q294406.write_allowed`); this module only carries a change out.
 """
 
@@ -56,9 +58,9 @@ def preview(change, diff: bool) -> dict:
     return fields
 
 
-def backup_failure(change, error: Exception) -> dict:
-    """The result fields when the backup could not be written: nothing was changed."""
-    return {'changed': False, 'after': record(change.before), 'failed': True, 'error_kind': 'backup_failed',
+def backup_failure(before: dict | None, error: Exception) -> dict:
+    """The result fields when the backup could not be written: nothing was changed (``after`` is ``before``, a record)."""
+    return {'changed': False, 'after': before, 'failed': True, 'error_kind': 'backup_failed',
             'msg': f'the backup could not be written, so nothing was changed: {error}'}
 
 
@@ -82,94 +84,114 @@ def _equal(written, stored) -> bool:
     return written == stored
 
 
-def run_pipeline(changes: bool, preview_fields: dict, *, check_mode: bool, write, read_back, backup=None) -> Outcome:
-    """The pipeline itself, for any change: result of the plan -> stop when nothing changes or in check mode ->
-    ``backup()`` (result fields; OSError/ValueError stops everything before a write) -> ``write()`` ->
-    ``read_back()`` (result fields: ``after``, plus failure fields when the server holds something else).
+def run_pipeline(host, changes: bool, preview_fields: dict, *, check_mode: bool, write, read_back, name: str,
+                 overwrites=(), backup=None, precheck=None) -> Outcome:
+    """The pipeline itself, for every module and every restore.
 
-    ``preview_fields`` are the plan's result fields (``changed``, ``before``, ``after``, ``diff``...).
+    ``preview_fields`` are the plan's result fields (``changed``, ``before``, ``after``, ``diff``...); ``changes`` says
+    whether the plan writes anything.  The steps, in order:
+
+    1. nothing changes: the preview is the result;
+    2. ``overwrites`` ((name, RegValue) pairs the write replaces or deletes) holds one that no rollback could write
+       back over this host's transport (:func:`_safeguards.unrestorable`): refused, nothing sent;
+    3. check mode: ``precheck()`` (what would stop the backup; OSError/ValueError) is reported, nothing is written;
+    4. ``backup()`` returns result fields; OSError/ValueError stops everything before a write;
+    5. ``write()`` then ``read_back()``, which returns ``after`` plus failure fields when the server holds something
+       else (see :func:`read_back_failure`).  Once the write was sent, a RemoteError carries ``partial``:
+       :func:`_safeguards.after_write_failure` of the fields so far (backup, ``write_sent``, ``changed`` as known).
+
+    ``name`` names what is written, for messages.
     """
     result = dict(preview_fields)
-    if not changes or check_mode:
+    if not changes:
+        return Outcome(result)
+    refused = first_unrestorable(overwrites, host.writable_types, getattr(host, 'transport', 'this'))
+    if refused:
+        result.update(refused, after=result.get('before'))
+        result.pop('diff', None)
+        return Outcome(result)
+    if check_mode:
+        if precheck is not None:       # the same precheck as the apply, so check mode says what would stop it
+            try:
+                precheck()
+            except (OSError, ValueError) as exc:
+                result.update(failed=True, error_kind='backup_failed',
+                              msg=f'the apply would stop here: the backup could not be written, so nothing would be changed: {exc}')
         return Outcome(result)
     if backup is not None:
         try:
             result.update(backup())
         except (OSError, ValueError) as exc:
-            result.update(changed=False, after=result.get('before'), failed=True, error_kind='backup_failed',
-                          msg=f'the backup could not be written, so nothing was changed: {exc}')
+            result.update(backup_failure(result.get('before'), exc))
             return Outcome(result)
     result['write_sent'] = True       # from here on the server may hold the new state, whatever fails next
     try:
         write()
         fields = read_back()
     except RemoteError as exc:
-        exc.partial = {name: result[name] for name in ('backup_file', 'backup_record', 'write_sent') if name in result}
+        exc.partial = after_write_failure(result, exc, name)
         raise
     result.update(fields)
     return Outcome(result, written=not fields.get('failed'))
 
 
+def first_unrestorable(overwrites, writable_types, transport: str) -> dict | None:
+    """The refusal of :func:`_safeguards.unrestorable` for the first (name, value) no rollback could write back."""
+    for value_name, value in overwrites:
+        refused = unrestorable(value, writable_types, transport, value_name)
+        if refused:
+            return refused
+    return None
+
+
 def apply_change(host, change, *, key: str, name: str, check_mode: bool, diff: bool,
                  backup: BackupTarget | None = None, absent_type: str | None = None) -> Outcome:
-    """Carry out ``change`` of ``key\\name`` on ``host``: preview, refuse to overwrite what no rollback could
-    write back, check the backup (check mode stops there), back up the key, write (set or delete), read back and compare.
+    """Carry out ``change`` of one value ``key\\name`` on ``host`` through :func:`run_pipeline`: set or delete it, with a
+    backup of the whole key (value record and ``.reg`` file) and a read-back compared by the host's ``same_as_written``.
 
     ``absent_type`` is the type the read-back expects when the change deletes the value.
-    Remote failures propagate as RemoteError; a backup that cannot be written stops before any write.  Once a
-    write was sent, a RemoteError carries ``partial``: the result fields to keep (backup, ``write_sent``, ``changed``
-    as far as known).
     """
-    result = preview(change, diff)
-    if not change.changes:
-        return Outcome(result)
-    refused = unrestorable(change.before, host.writable_types, getattr(host, 'transport', 'this'), name)
-    if refused:
-        result.update(refused, after=record(change.before))
-        result.pop('diff', None)
-        return Outcome(result)
+    values = []
 
-    values = (host.get_values(key) or {}) if backup is not None else None
-    if backup is not None and check_mode:
-        # the same precheck as the apply, so check mode says what would stop it
-        try:
-            check_backup(backup.backup_dir, key, values, backup.encoding)
-        except (OSError, ValueError) as exc:
-            result.update(failed=True, error_kind='backup_failed',
-                          msg=f'the apply would stop here: the backup could not be written, so nothing would be changed: {exc}')
-    if check_mode:
-        return Outcome(result)
+    def key_values():
+        if not values:
+            values.append(host.get_values(key) or {})
+        return values[0]
 
-    if backup is not None:
+    def precheck():
+        check_backup(backup.backup_dir, key, key_values(), backup.encoding)
+
+    def write_value_backup():
+        current = key_values()
         notes = {'prior_expanded_by_server': bool(change.before is not None and change.before.type == 'REG_EXPAND_SZ'
                                                   and host.expanded_by_server(key, name)),
-                 'expanded_by_server': sorted(value_name for value_name, value in values.items()
-                                              if value.type == 'REG_EXPAND_SZ' and host.expanded_by_server(key, value_name))}
-        try:
-            result['backup_file'], result['backup_record'] = write_backup(
-                backup.backup_dir, backup.inventory_hostname, remote_host=backup.remote_host, transport=backup.transport,
-                key=key, values=values, value_name=name, prior=change.before, planned=change.after,
-                encoding=backup.encoding, notes=notes)
-        except (OSError, ValueError) as exc:
-            result.update(backup_failure(change, exc))
-            return Outcome(result)
+                 'expanded_by_server': expanded_names(host, key, current)}
+        backup_file, backup_record = write_backup(
+            backup.backup_dir, backup.inventory_hostname, remote_host=backup.remote_host, transport=backup.transport,
+            key=key, values=current, value_name=name, prior=change.before, planned=change.after,
+            encoding=backup.encoding, notes=notes)
+        return {'backup_file': backup_file, 'backup_record': backup_record}
 
-    result['write_sent'] = True       # from here on the server may hold the new value, whatever fails next
-    try:
+    def write():
         if change.after is None:
             host.delete_value(key, name)
         else:
             host.set_value(key, name, change.after)
+
+    def read_back():
         stored = host.get_value(key, name, expected_type=change.after.type if change.after else absent_type)
-    except RemoteError as exc:
-        exc.partial = after_write_failure(result, exc, name)
-        raise
-    result['after'] = record(stored)
-    failure = read_back_failure(change, name, stored, getattr(host, 'same_as_written', None))
-    if failure is not None:
-        result.update(failure)
-        return Outcome(result)
-    return Outcome(result, written=True)
+        return {'after': record(stored), **(read_back_failure(change, name, stored, host.same_as_written) or {})}
+
+    return run_pipeline(host, change.changes, preview(change, diff), check_mode=check_mode, write=write, read_back=read_back,
+                        name=name, overwrites=[(name, change.before)] if change.before is not None else [],
+                        backup=write_value_backup if backup is not None else None,
+                        precheck=precheck if backup is not None else None)
+
+
+def expanded_names(host, key: str, values: dict) -> list:
+    """The names of ``values`` (as read from ``key``) that are REG_EXPAND_SZ text the server returned expanded."""
+    return sorted(value_name for value_name, value in values.items()
+                  if value.type == 'REG_EXPAND_SZ' and host.expanded_by_server(key, value_name))
 
 
 # ------------------------------------------------------------------ keys and subtrees (the registry module, restores)

@@ -326,14 +326,64 @@ def restore_ops(key: str, current: KeyState | None, prior: KeyState | None, scop
     return ops
 
 
-def same_state(one: KeyState | None, other: KeyState | None, scope: str) -> bool:
-    """Equal keys: the same values (names ignoring case) and, with ``scope`` 'tree', the same subkeys, recursively."""
-    if one is None or other is None:
-        return one is other
-    if len(one.values) != len(other.values) or any(find(other.values, name)[1] != value for name, value in one.values.items()):
+def same_state(stored: KeyState | None, wanted: KeyState | None, scope: str, same=None) -> bool:
+    """Equal keys: the same values (names ignoring case) and, with ``scope`` 'tree', the same subkeys, recursively.
+
+    ``same(wanted_value, stored_value)`` compares two values (default: equality); a RemoteHost's ``same_as_written``
+    allows for what its transport cannot read back exactly."""
+    if stored is None or wanted is None:
+        return stored is wanted
+    same = same or _equal
+    if len(stored.values) != len(wanted.values) or any(not same(find(wanted.values, name)[1], value)
+                                                       for name, value in stored.values.items()):
         return False
     if scope != 'tree':
         return True
-    if len(one.subkeys) != len(other.subkeys):
+    if len(stored.subkeys) != len(wanted.subkeys):
         return False
-    return all(same_state(sub, find(other.subkeys, name)[1], 'tree') for name, sub in one.subkeys.items())
+    return all(same_state(sub, find(wanted.subkeys, name)[1], 'tree', same) for name, sub in stored.subkeys.items())
+
+
+def _equal(wanted, stored) -> bool:
+    return wanted == stored
+
+
+def _tree_values(key: str, state: KeyState | None) -> list[tuple[str, RegValue]]:
+    """Every value of a key and its subkeys as (``key\\name``, value)."""
+    if state is None:
+        return []
+    return [(f'{path}\\{name or "(default)"}', value) for path, values in state.sections(key) for name, value in values.items()]
+
+
+def overwritten(key: str, change: Plan) -> list[tuple[str, RegValue]]:
+    """The values ``change`` replaces or deletes, as (``key\\name``, value): what a rollback would have to write back."""
+    if change.action in ('set', 'delete_value') and isinstance(change.before, RegValue):
+        return [(f'{key}\\{change.name or "(default)"}', change.before)]
+    if change.action == 'delete_key' and isinstance(change.before, KeyState):
+        return _tree_values(key, change.before)
+    return []
+
+
+def ops_overwrite(current: KeyState | None, key: str, ops: list[tuple]) -> list[tuple[str, RegValue]]:
+    """The values of ``current`` (the state of ``key`` now) that the writes ``ops`` (of :func:`restore_ops`) replace or
+    delete, as (``path\\name``, value)."""
+    def state_at(path: str):
+        if current is None or path.lower() != key.lower() and not path.lower().startswith(key.lower() + '\\'):
+            return None
+        state = current
+        for part in [part for part in path[len(key):].split('\\') if part]:
+            state = find(state.subkeys, part)[1]
+            if state is None:
+                return None
+        return state
+
+    found = []
+    for op in ops:
+        if op[0] in ('set', 'delete_value'):
+            state = state_at(op[1])
+            value = find(state.values, op[2])[1] if state is not None else None
+            if value is not None:
+                found.append((f'{op[1]}\\{op[2] or "(default)"}', value))
+        elif op[0] == 'delete_key':
+            found += _tree_values(op[1], state_at(op[1]))
+    return found

@@ -122,3 +122,13 @@ def test_registry_info_returns_win_reg_stat_fields():
     assert (value['exists'], value['type'], value['value'], value['raw_value']) == (True, 'REG_SZ', 'new hello world', 'new hello world')
     missing, _opened = run_action(registry_info, server, {'path': KEY + '\\nope'})
     assert missing['exists'] is False and 'properties' not in missing
+
+
+def test_registry_refuses_to_delete_what_the_transport_could_not_write_back(tmp_path):
+    """The pipeline's rule for owa_url_protocol holds for registry: over a transport without a REG_NONE setter, a key
+    holding a REG_NONE is not deleted (no rollback could put it back), and nothing is sent."""
+    server = FakeHost({KEY: {'marker': RegValue('REG_NONE', b'')}})
+    server.writable_types = frozenset({'REG_SZ', 'REG_DWORD'})
+    result = regedit(server, path=KEY, state='absent', delete_key=True, backup=True, backup_dir=str(tmp_path))
+    assert result['failed'] and result['error_kind'] == 'not_restorable' and 'REG_NONE' in result['msg']
+    assert server.value(KEY, 'marker') == RegValue('REG_NONE', b'') and not list(tmp_path.iterdir())

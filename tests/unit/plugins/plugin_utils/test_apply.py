@@ -8,14 +8,18 @@ from __future__ import annotations
 import json
 from unittest import mock
 
+import pytest
+
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._apply import (
     BackupTarget,
     apply_change,
     preview,
     read_back_failure,
+    run_pipeline,
 )
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q294406 import Plan
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
 from ansible_collections.legacy_exchange.exchange55.tests.unit.plugins.plugin_utils.fakes import PARAMETERS_PRIVATE, FakeHost
 
 NAME = 'OWA Url Protocol'
@@ -102,3 +106,100 @@ def test_a_lost_write_is_not_written():
     with mock.patch.object(FakeHost, 'set_value', return_value=None):
         outcome = run(host, Plan('set', None, HTTPS))
     assert outcome.written is False and outcome.result['failed'] is True and outcome.result['after'] is None
+
+
+# ------------------------------------------------------------------ run_pipeline: the one pipeline, with any steps
+class Steps:
+    """The server-touching steps of a plan, recorded in the order the pipeline calls them."""
+
+    def __init__(self, backup_error=None, write_error=None, read_back=None):
+        self.calls = []
+        self.backup_error, self.write_error = backup_error, write_error
+        self.read_back_fields = read_back or {'after': 'new'}
+
+    def precheck(self):
+        self.calls.append('precheck')
+        if self.backup_error:
+            raise self.backup_error
+
+    def backup(self):
+        self.calls.append('backup')
+        if self.backup_error:
+            raise self.backup_error
+        return {'backup_file': 'f.reg', 'backup_record': 'f.json'}
+
+    def write(self):
+        self.calls.append('write')
+        if self.write_error:
+            raise self.write_error
+
+    def read_back(self):
+        self.calls.append('read_back')
+        return self.read_back_fields
+
+
+def pipeline(steps, *, changes=True, check_mode=False, overwrites=(), host=None, backup=True):
+    fields = {'changed': changes, 'before': 'old', 'after': 'new', 'diff': {'before': 'a', 'after': 'b'}}
+    return run_pipeline(host or FakeHost(), changes, fields, check_mode=check_mode, write=steps.write, read_back=steps.read_back,
+                        name='K\\v', overwrites=overwrites, backup=steps.backup if backup else None,
+                        precheck=steps.precheck if backup else None)
+
+
+def test_pipeline_order_backup_write_read_back():
+    steps = Steps()
+    outcome = pipeline(steps)
+    assert steps.calls == ['backup', 'write', 'read_back'] and outcome.written is True
+    assert outcome.result['write_sent'] is True and outcome.result['backup_record'] == 'f.json'
+
+
+def test_pipeline_without_changes_or_in_check_mode_touches_nothing_but_the_precheck():
+    steps = Steps()
+    assert pipeline(steps, changes=False).result['changed'] is False and steps.calls == []
+    outcome = pipeline(steps, check_mode=True)
+    assert steps.calls == ['precheck'] and outcome.result['changed'] is True and 'write_sent' not in outcome.result
+
+
+def test_pipeline_check_mode_reports_what_would_stop_the_backup():
+    outcome = pipeline(Steps(backup_error=ValueError('no room')), check_mode=True)
+    assert outcome.result['error_kind'] == 'backup_failed' and outcome.result['msg'].startswith('the apply would stop here')
+
+
+def test_pipeline_a_failed_backup_stops_before_the_write():
+    steps = Steps(backup_error=OSError('disk full'))
+    outcome = pipeline(steps)
+    assert steps.calls == ['backup'] and outcome.result['changed'] is False and outcome.result['after'] == 'old'
+    assert outcome.result['error_kind'] == 'backup_failed' and 'write_sent' not in outcome.result
+
+
+def test_pipeline_refuses_to_overwrite_what_no_rollback_could_write_back():
+    """The same rule for every module: over a transport that cannot write REG_NONE, a REG_NONE is not replaced."""
+    steps = Steps()
+    host = FakeHost()
+    host.writable_types = frozenset({'REG_SZ'})
+    outcome = pipeline(steps, host=host, overwrites=[('K\\a', RegValue('REG_SZ', 'x')), ('K\\b', RegValue('REG_NONE', b''))])
+    assert steps.calls == [] and outcome.result['error_kind'] == 'not_restorable' and 'K\\b' in outcome.result['msg']
+    assert outcome.result['after'] == 'old' and 'diff' not in outcome.result
+
+
+def test_pipeline_a_failure_after_the_write_keeps_what_is_known():
+    steps = Steps(write_error=RemoteError('connection lost', 'transient'))
+    with pytest.raises(RemoteError) as caught:
+        pipeline(steps)
+    partial = caught.value.partial
+    assert partial['write_sent'] is True and partial['changed'] is True and partial['backup_record'] == 'f.json'
+    refused = Steps(write_error=RemoteError('denied', 'access_denied'))
+    with pytest.raises(RemoteError) as caught:
+        pipeline(refused)
+    assert caught.value.partial['changed'] is False and caught.value.partial['after'] == 'old'
+
+
+def test_pipeline_a_read_back_failure_is_not_written():
+    outcome = pipeline(Steps(read_back={'after': 'other', 'failed': True, 'error_kind': 'read_back_mismatch'}))
+    assert outcome.written is False and outcome.result['after'] == 'other'
+
+
+def test_apply_change_refuses_to_overwrite_an_unwritable_prior_value():
+    host = host_with(RegValue('REG_BINARY', b'\x01'))
+    host.writable_types = frozenset({'REG_SZ'})
+    outcome = run(host, Plan('set', RegValue('REG_BINARY', b'\x01'), HTTPS))
+    assert outcome.result['error_kind'] == 'not_restorable' and host.calls == []

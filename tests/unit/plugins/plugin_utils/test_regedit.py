@@ -126,3 +126,24 @@ def test_restore_ops_bring_back_values_and_subkeys():
     assert _regedit.restore_ops('K', prior, prior, 'tree') == []
     assert _regedit.same_state(prior, KeyState.from_record(prior.to_record()), 'tree')
     assert not _regedit.same_state(prior, current, 'key')
+
+
+def test_what_a_change_overwrites_is_what_a_rollback_must_write_back():
+    tree = KeyState({'a': RegValue('REG_SZ', '1')}, {'Sub': KeyState({'': RegValue('REG_NONE', b'')})})
+    assert _regedit.overwritten('K', _regedit.plan_present('K', True, 'a', RegValue('REG_SZ', '1'), RegValue('REG_SZ', '2'))) == [
+        ('K\\a', RegValue('REG_SZ', '1'))]
+    assert _regedit.overwritten('K', _regedit.plan_present('K', True, 'a', None, RegValue('REG_SZ', '2'))) == []
+    assert _regedit.overwritten('K', _regedit.plan_absent('K', True, None, tree, True)) == [
+        ('K\\a', RegValue('REG_SZ', '1')), ('K\\Sub\\(default)', RegValue('REG_NONE', b''))]
+    current = KeyState({'a': RegValue('REG_SZ', 'changed'), 'extra': RegValue('REG_DWORD', 1)}, {'new': KeyState({'x': RegValue('REG_NONE', b'')})})
+    ops = _regedit.restore_ops('K', current, KeyState({'a': RegValue('REG_SZ', '1')}), 'tree')
+    assert _regedit.ops_overwrite(current, 'K', ops) == [('K\\a', RegValue('REG_SZ', 'changed')), ('K\\extra', RegValue('REG_DWORD', 1)),
+                                                         ('K\\new\\x', RegValue('REG_NONE', b''))]
+
+
+def test_same_state_takes_the_hosts_comparison():
+    """A restore over WinRM reads REG_EXPAND_SZ back expanded: same_state compares with the host's same_as_written."""
+    wanted = KeyState({'p': RegValue('REG_EXPAND_SZ', '%SystemRoot%\\x')})
+    stored = KeyState({'p': RegValue('REG_EXPAND_SZ', 'C:\\WINNT\\x')})
+    assert not _regedit.same_state(stored, wanted, 'key')
+    assert _regedit.same_state(stored, wanted, 'key', lambda want, got: got.data == 'C:\\WINNT\\x')
