@@ -1,0 +1,207 @@
+#!/usr/bin/python
+# Copyright (c) 2026 legacy_exchange.exchange55 contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: kb
+short_description: Audit and apply Exchange Server 5.5 KB registry fixes from the collection's KB catalog
+version_added: 0.2.0
+description:
+  - Audits one or more Microsoft Knowledge Base fixes on an Exchange Server 5.5 server, and applies the ones that are
+    needed. It does this for all of them in one task and one remote session.
+  - Each fix is an entry of the collection's KB catalog (C(docs/catalog.md)). An entry states what the fix applies to
+    (Exchange 5.5, a minimum service pack, binaries with minimum file versions, an installed component), its
+    condition, the registry values it sets, and the restart it asks for. Each of these is quoted from the article.
+  - Each KB gets the statuses of M(legacy_exchange.exchange55.owa_url_protocol). They are V(compliant),
+    V(needs_change), V(changed), V(not_applicable) and V(blocked), with reasons.
+  - A KB whose condition cannot be read from the server is V(blocked) until the condition is declared in O(params),
+    for example whether cc:Mail 8.01 clients are in use for Q195203. Such a KB is never skipped or applied silently.
+  - A V(blocked) or V(not_applicable) KB is reported and left alone. That does not fail the task.
+  - The identification of the server and every key and file that the KBs name are read once, however many KBs the
+    task lists.
+  - Writes go through the same pipeline as M(legacy_exchange.exchange55.owa_url_protocol). That covers check mode,
+    the diff, the backup of the key before the write (O(backup)), and the read-back after it. A mismatch fails the
+    task and stops any further writes.
+  - The module is an action plugin. It runs on the controller and talks to the server over WS-Management/WMI
+    (O(transport=winrm)) or SMB (O(transport=smb)). Nothing is copied to or run on the server, and no PowerShell is
+    needed.
+author:
+  - legacy_exchange.exchange55 contributors (@legacy-exchange)
+extends_documentation_fragment:
+  - legacy_exchange.exchange55.connection
+  - legacy_exchange.exchange55.owa
+  - legacy_exchange.exchange55.attributes
+attributes:
+  check_mode:
+    support: full
+    description: In check mode the module audits. It reports exactly what a real run would change, and writes nothing.
+  diff_mode:
+    support: full
+    description: The diff has one entry per value to change. Each entry names the key, the value, and its type and data before and after.
+  platform:
+    support: full
+    platforms: windows
+    description: Targets Windows NT 4.0, Windows 2000 (O(transport=smb)) or WinRM-enabled hosts (O(transport=winrm)).
+options:
+  ids:
+    description:
+      - The KB articles to audit and apply, in order, for example V(Q294406). The catalog has V(Q294406), V(Q243581),
+        V(Q195203) and V(Q285023) (C(docs/catalog.md) describes each).
+      - An id that is not in the catalog fails the task before it connects.
+    type: list
+    elements: str
+    required: true
+  params:
+    description:
+      - Parameters per KB, as C({KB id: {name: value}}).
+      - A fix whose data is the administrator's choice has no default. An example is Q285023's C(EnableTTL), which is
+        V(0) or V(1). It needs its parameter (C(Q285023: {enable_ttl: 1})), or the task fails before it connects and
+        says which values there are.
+      - "A condition that cannot be read from the server is declared here as V(true) or V(false). Examples are
+        C(Q195203: {ccmail_801_clients: true}) and C(Q294406: {owa_ssl_only: true}). Q294406's condition also comes
+        from O(owa_ssl_required)."
+    type: dict
+    default: {}
+  backup:
+    description:
+      - Before each change, save the whole key on the controller in O(backup_dir). The key is saved as a C(REGEDIT4)
+        C(.reg) file, together with a C(.json) record of the value's prior state.
+      - No backup is written when nothing changes, or in check mode.
+    type: bool
+    default: false
+  backup_dir:
+    description:
+      - Directory on the controller for backups, one subdirectory per inventory hostname, as for
+        M(legacy_exchange.exchange55.owa_url_protocol). Defaults to C(~/.ansible/exchange55-backups).
+    type: path
+  backup_encoding:
+    description:
+      - How the C(.reg) backup file is written. V(cp1252), the default, or another ANSI code page gives a
+        C(REGEDIT4) file. V(utf-16) gives a Version 5.00 file.
+    type: str
+    default: cp1252
+notes:
+  - The module restarts nothing. A change to a KB that asks for a restart returns RV(kb.restart_required=true) with the
+    services to restart.
+  - "Least privilege: the account needs to read C(HKLM\\SOFTWARE\\Microsoft\\Exchange\\Setup), the service keys and the
+    files of the KBs. It also needs to set values under the keys that the KBs change."
+seealso:
+  - module: legacy_exchange.exchange55.owa_url_protocol
+  - module: legacy_exchange.exchange55.server_info
+'''
+
+EXAMPLES = r'''
+- name: Audit four KBs (run the play with --check)
+  legacy_exchange.exchange55.kb:
+    ids: [Q294406, Q243581, Q195203, Q285023]
+    params:
+      Q195203: {ccmail_801_clients: true}
+      Q285023: {enable_ttl: 1}
+  register: kbs
+
+- name: Apply Q243581 over SMB with a backup of each key before it changes
+  legacy_exchange.exchange55.kb:
+    ids: [Q243581]
+    transport: smb
+    backup: true
+'''
+
+RETURN = r'''
+kb:
+  description:
+    - One entry per KB id in O(ids), after the task.
+  returned: success
+  type: dict
+  contains:
+    status:
+      description: V(compliant), V(needs_change) (in check mode), V(changed), V(not_applicable) or V(blocked).
+      type: str
+      sample: needs_change
+    reasons:
+      description: Short human-readable reasons.
+      type: list
+      elements: str
+      sample: ['EnableTTL is not set; must be REG_DWORD 1']
+    condition:
+      description:
+        - V(true), V(false), V(null) when it could not be read, or V(not_checkable) when it cannot be read from the
+          server and was not declared in O(params).
+      type: raw
+      sample: true
+    prerequisites:
+      description: Maps C(exchange_55), C(service_pack), each file name and C(readable) to V(true), V(false) or V(null).
+      type: dict
+    changes:
+      description: The values that the KB changes (or, in check mode, would change), each with its C(key), C(name), C(before) and C(after).
+      type: list
+      elements: dict
+    backups:
+      description: The C(backup_file) and C(backup_record) of each change, with O(backup=true).
+      type: list
+      elements: dict
+    restart_required:
+      description: V(true) when this run changed the KB's values and the article asks for a restart of RV(kb.restart_services).
+      type: bool
+    restart_services:
+      description: The services the article asks to restart after the change.
+      type: list
+      elements: str
+restart_required:
+  description: V(true) when any KB of the task has RV(kb.restart_required=true).
+  returned: success
+  type: bool
+reads:
+  description: How many remote reads the audit sent, for all the KBs together.
+  returned: success
+  type: int
+  sample: 14
+server:
+  description: The identification of the server (C(exchange)), as M(legacy_exchange.exchange55.server_info) returns it.
+  returned: success
+  type: dict
+write_sent:
+  description: V(true) once any write was sent to the server in this task, even if the task failed afterwards.
+  returned: when a write was sent
+  type: bool
+error_kind:
+  description:
+    - On failure, the kind of failure. It is one of V(invalid_option) (checked before connecting), the connection
+      kinds of M(legacy_exchange.exchange55.owa_url_protocol), V(read_back_mismatch), V(backup_failed) or
+      V(not_restorable).
+  returned: failure
+  type: str
+transport:
+  description: The transport used.
+  returned: success
+  type: str
+  sample: winrm
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.legacy_exchange.exchange55.plugins.module_utils._spec import (
+    CONNECTION_ARGUMENT_SPEC,
+    OWA_ARGUMENT_SPEC,
+    controller_only,
+)
+
+ARGUMENT_SPEC = dict(
+    ids=dict(type='list', elements='str', required=True),
+    params=dict(type='dict', default={}),
+    backup=dict(type='bool', default=False),
+    backup_dir=dict(type='path'),
+    backup_encoding=dict(type='str', default='cp1252'),
+    **OWA_ARGUMENT_SPEC,
+    **CONNECTION_ARGUMENT_SPEC,
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.fail_json(msg=controller_only('kb'))
+
+
+if __name__ == '__main__':
+    main()

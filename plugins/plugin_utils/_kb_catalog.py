@@ -1,0 +1,203 @@
+# Copyright (c) 2026 legacy_exchange.exchange55 contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The KB catalog: Exchange Server 5.5 fixes that are registry changes, as data (format: docs/catalog.md).
+
+A Python module rather than a YAML file because ``plugins/`` may hold only Python files (ansible-test
+sanity's no-unwanted-files test), and a module ships in every build without package-data rules.
+:mod:`_kb` validates every entry when it is imported, and tests/unit/plugins/plugin_utils/test_kb_catalog.py
+checks the same schema.
+
+Every field is justified by a verbatim quote of the article (line wraps joined with one space, ``[...]``
+marks an elision, `` / `` separates consecutive lines of a block), read in GitHub jeffpar/kbarchive at
+commit e92bde762b1e21a563dceee279473b0a44eb8075, ``kb/<first 3 digits>/Q<number>/README.md``.
+"""
+
+from __future__ import annotations
+
+SOURCE = {
+    'repository': 'jeffpar/kbarchive',
+    'commit': 'e92bde762b1e21a563dceee279473b0a44eb8075',
+    'path_pattern': 'kb/<first 3 digits>/Q<number>/README.md',
+}
+
+_SERVICES = 'HKLM\\SYSTEM\\CurrentControlSet\\Services'
+_IS_PRIVATE = _SERVICES + '\\MSExchangeIS\\ParametersPrivate'
+_IS_PUBLIC = _SERVICES + '\\MSExchangeIS\\ParametersPublic'
+
+ENTRIES = (
+    {
+        'id': 'Q294406',
+        'title': 'XIMS: IMAP Cannot Open Appointment Items by Using SSL',
+        'source': 'kb/294/Q294406/README.md',
+        'applies_to': {
+            'family': '5.5',
+            'min_service_pack': 4,
+            'component': 'MSExchangeIS',
+            # Store.exe's folder: "File: EXCHSRVR\BIN\STORE.EXE" (Q143380); "c:\exchsrvr\bin\store.exe" (Q181420).
+            'files': [{'name': 'Store.exe', 'folder': 'bin', 'min_version': '5.5.2654.81'}],
+        },
+        'condition': {
+            'input': 'owa_ssl_only',
+            'description': 'Outlook Web Access is configured to use SSL only',
+            'why_not_remote': 'an IIS setting of the OWA virtual directory, not a registry value; the kb module takes it '
+                              'from owa_ssl_required (declared, or probed over HTTP)',
+        },
+        'changes': [
+            {'key': _IS_PRIVATE, 'name': 'OWA Url Protocol', 'type': 'REG_SZ', 'data': 'https:'},
+        ],
+        'restart': {'services': [], 'as_written': None},
+        'quotes': {
+            'registry': [
+                'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIS\\ParametersPrivate',
+                'Value name: OWA Url Protocol / Data type: Reg_SZ / Value data: https:',
+                'NOTE: Data must end with a colon (:).',
+            ],
+            'prerequisite': [
+                '| Store.exe | 5.5.2654.81 |',
+                'NOTE: Because of file dependencies, this feature requires Microsoft Exchange Server version 5.5 '
+                'Service Pack 4.',
+            ],
+            'condition': [
+                'After you apply this Store.exe feature fix, if OWA is configured to use SSL only, you need to edit the '
+                'registry on the Exchange Server computer.',
+            ],
+        },
+        'notes': [
+            'The article names no restart. owa_url_protocol restarts the Information Store on request because its '
+            'sibling KBs do (Q178699, Q216076, Q243581); the kb module reports restart_required and restarts nothing.',
+        ],
+    },
+    {
+        'id': 'Q243581',
+        'title': 'XADM: Information Store Uses Large Amount of Processor Time',
+        'source': 'kb/243/Q243581/README.md',
+        'applies_to': {'family': '5.5', 'min_service_pack': None, 'component': 'MSExchangeIS', 'files': []},
+        # The cause is the value's state, so the test is per value (only_when): a value that is not zero is left alone.
+        'condition': None,
+        'changes': [
+            {'key': _IS_PRIVATE, 'name': 'Background Cleanup', 'type': 'REG_DWORD', 'data': 60000,
+             'only_when': {'type': 'REG_DWORD', 'data': 0}},
+            {'key': _IS_PUBLIC, 'name': 'Background Cleanup', 'type': 'REG_DWORD', 'data': 60000,
+             'only_when': {'type': 'REG_DWORD', 'data': 0}},
+        ],
+        'restart': {'services': ['MSExchangeIS'],
+                    'as_written': '7. Restart the information store service and any dependent services.'},
+        'quotes': {
+            'condition': [
+                'The following registry values are set to zero: HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\'
+                'MSExchangeIS \\ParametersPublic\\Background Cleanup (value in milliseconds) '
+                'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIS\\ ParametersPrivate\\Background '
+                'Cleanup (value in milliseconds)',
+            ],
+            'registry': [
+                'Set the registry entries in the "Cause" section of this article to the default of 60000 in decimal '
+                '(EA60 in hexidecimal).',
+                '3. On the Edit menu, click REG_DWORD, change the value to 60000 in decimal or EA60 in hexidecimal, '
+                'and then click OK.',
+            ],
+            'restart': ['7. Restart the information store service and any dependent services.'],
+        },
+        'notes': [
+            'The article states no service pack and no file version: it applies to every Exchange 5.5 server.',
+            'Only a value that holds REG_DWORD 0 is rewritten ("the following registry values are set to zero"); '
+            'a missing value or one tuned to another number is left as it is.',
+            'The article wraps both paths with a stray space ("MSExchangeIS \\ParametersPublic"); the keys are '
+            'written without it.',
+        ],
+    },
+    {
+        'id': 'Q195203',
+        'title': 'XFOR: cc:Mail 8.01 Clients See Attachment Name Changed to Date',
+        'source': 'kb/195/Q195203/README.md',
+        'applies_to': {
+            'family': '5.5',
+            # The article names no service pack ("obtain the latest service pack"; keyword exc55sp2fix only):
+            # the two file versions decide.
+            'min_service_pack': None,
+            'component': 'MSExchangeCCMC',
+            'files': [
+                {'name': 'Ccmc.exe', 'folder': 'connect\\ccmail\\bin', 'min_version': '5.5.2424.0'},
+                {'name': 'Ccmsg.dll', 'folder': 'res', 'min_version': '5.5.2424.0'},
+            ],
+        },
+        'condition': {
+            'input': 'ccmail_801_clients',
+            'description': 'recipients read mail from the cc:Mail Connector with the cc:Mail 8.01 client',
+            'why_not_remote': 'the cc:Mail client version is on the cc:Mail users\' machines, not on the Exchange server',
+        },
+        'changes': [
+            {'key': _SERVICES + '\\MSExchangeCCMC\\Parameters', 'name': 'Version 8 Attachment Format',
+             'type': 'REG_DWORD', 'data': 1},
+        ],
+        'restart': {'services': ['MSExchangeCCMC'], 'as_written': '5. Restart the CCMail Connector Service.'},
+        'quotes': {
+            'condition': [
+                'When you send an e-mail message containing an attachment from Exchange Server 5.5 through the cc:Mail '
+                'Connector, users receiving and viewing it with the cc:Mail version 8.01 client see a date stamp '
+                'instead of the attachment file name.',
+            ],
+            'prerequisite': [
+                'Component: Exchange Connector for Lotus cc:Mail / File Name   Version / ---------------------- / '
+                'Ccmc.exe    5.5.2424.0 / Ccmsg.dll   5.5.2424.0',
+                'Ccmc.exe: Exchsrvr\\Connect\\Ccmail\\bin Ccmsg.dll: Exchsrvr\\Res',
+            ],
+            'registry': [
+                'HKEY_LOCAL_MACHINE\\System\\CurrentControlSet\\Services\\MSExchangeCCMC \\Parameters',
+                'Value Name: Version 8 Attachment Format / Class: DWORD / Data: 1',
+                'Setting the above key to 1 prevents the date and time from being appended to the attchment name. '
+                '(If it is set to 0 or is not present, then there is no change in the current behavior.)',
+            ],
+            'restart': ['5. Restart the CCMail Connector Service.'],
+        },
+        'notes': [
+            '"Class: DWORD" is the article\'s word for the data type REG_DWORD.',
+            'The path is wrapped with a stray space ("MSExchangeCCMC \\Parameters"; "NOTE: The above registry path '
+            'has been wrapped for readability"); the key is written without it.',
+        ],
+    },
+    {
+        'id': 'Q285023',
+        'title': 'XCON: Internet Mail Service Does Not Follow Time to Live for DNS',
+        'source': 'kb/285/Q285023/README.md',
+        'applies_to': {
+            'family': '5.5',
+            'min_service_pack': 4,
+            'component': 'MSExchangeIMC',
+            # Msexcimc.exe is the service's own program: Q143380 ("MSExchangeIMC [...] File:
+            # EXCHSRVR\CONNECT\MSEXCIMC\MSEXCIMC.EXE") and Q181420 ("c:\exchsrvr\connect\msexcimc\bin\msexcimc.exe")
+            # disagree on the folder, so it is read where the service starts it from (its ImagePath).
+            'files': [{'name': 'Msexcimc.exe', 'image_of': 'MSExchangeIMC', 'min_version': '5.5.2654.52'}],
+        },
+        'condition': None,
+        'changes': [
+            {'key': _SERVICES + '\\MSExchangeIMC\\Parameters', 'name': 'EnableTTL', 'type': 'REG_DWORD',
+             'choice': {'param': 'enable_ttl',
+                        'choices': {0: 'same as before: route DNS lookups are cached indefinitely',
+                                    1: 'route lookups are cached up to the TTL, then looked up again; '
+                                       'routes without DNS MX records are not cached'}}},
+        ],
+        'restart': {'services': [], 'as_written': None},
+        'quotes': {
+            'prerequisite': [
+                'Component: Internet Mail Service',
+                '| Msexcimc.exe | 5.5.2654.52 |',
+                'NOTE: Because of file dependencies, this hotfix requires Microsoft Exchange Server version 5.5 '
+                'Service Pack 4.',
+            ],
+            'registry': [
+                'To give the Internet Mail Service the ability to follow TTL, you need to add the EnableTTL value to '
+                'the following registry key: / HKEY_LOCAL_MACHINE\\System\\CurrentControlSet\\Services\\MSExchangeIMC\\'
+                'Parameters / Data Type: REG_DWORD / Value: 0 or 1',
+                '- EnableTTL disabled (0): Same behavior as before (route DNS lookups are cached indefinitely).',
+                '- EnableTTL enabled (1): Route lookups still cached up to TTL, but DNS lookup is performed again after '
+                'TTL. Also, routes for which there are no DNS MX records do not get cached at all.',
+            ],
+        },
+        'notes': [
+            'The data is the administrator\'s choice ("Value: 0 or 1"): params.Q285023.enable_ttl is required, there is '
+            'no default.',
+            'The article states no restart.',
+        ],
+    },
+)
