@@ -56,10 +56,10 @@ options:
     required: true
   params:
     description:
-      - Parameters per KB, as C({KB id: {name: value}}).
-      - A fix whose data is the administrator's choice has no default. An example is Q285023's C(EnableTTL), which is
+      - "Parameters per KB, as C({KB id: {name: value}})."
+      - "A fix whose data is the administrator's choice has no default. An example is Q285023's C(EnableTTL), which is
         V(0) or V(1). It needs its parameter (C(Q285023: {enable_ttl: 1})), or the task fails before it connects and
-        says which values there are.
+        says which values there are."
       - "A condition that cannot be read from the server is declared here as V(true) or V(false). Examples are
         C(Q195203: {ccmail_801_clients: true}) and C(Q294406: {owa_ssl_only: true}). Q294406's condition also comes
         from O(owa_ssl_required)."

@@ -36,8 +36,9 @@ def test_check_mode_audits_every_kb_and_writes_nothing():
                         'Q285023': 'needs_change'}, result
     assert result['changed'] is True
     assert not any(call[0] in ('set_value', 'delete_value') for call in target.calls)
-    assert [d['after'] for d in result['diff']] == ['OWA Url Protocol = REG_SZ "https:"\n', 'Background Cleanup = REG_DWORD 0x0000ea60 (60000)\n',
-                                                  'EnableTTL = REG_DWORD 0x00000001 (1)\n']
+    assert [d['after'] for d in result['diff']] == [
+        'OWA Url Protocol = REG_SZ "https:"\n', 'Background Cleanup = REG_DWORD 0x0000ea60 (60000)\n',
+        'EnableTTL = REG_DWORD 0x00000001 (1)\n']
 
 
 def test_apply_writes_reads_back_backs_up_and_is_idempotent(tmp_path):
