@@ -8,8 +8,9 @@ from __future__ import annotations
 from ansible_collections.legacy_exchange.exchange55.plugins.modules.registry import ARGUMENT_SPEC
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils import _regedit
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._action import InvalidOption, RegistryAction
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._apply import apply_ops, read_key, record, run_pipeline
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import load_tree_record, write_tree_backup
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._apply import apply_ops, expanded_in_tree, read_key, record, run_pipeline
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import check_tree_backup, load_tree_record, write_tree_backup
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._safeguards import tree_restore_plan
 
 HIVE_REFUSAL = ('hive: loading a hive file cannot be done remotely (RegLoadKey needs the file on the server and a local '
                 'process with SeRestorePrivilege); remove hive and use a path under HKLM or HKU')
@@ -56,7 +57,7 @@ class ActionModule(RegistryAction):
         exists = current_key is not None
         _stored, current = _regedit.find(current_key.values, name) if exists else (None, None)
         if args['state'] == 'present':
-            change = _regedit.plan_present(key, exists, name, current, prepared['wanted'])
+            change = _regedit.plan_present(key, exists, name, current, prepared['wanted'], same=host.same_as_written)
             refusal = self._refusal(host, args, change)
             if refusal:
                 result.update(failed=True, error_kind=refusal[0], msg=refusal[1])
@@ -70,10 +71,7 @@ class ActionModule(RegistryAction):
         if change.changes and self._task.diff:
             fields['diff'] = change.diff()
 
-        def backup():
-            paths = write_tree_backup(args['backup_dir'], inventory_hostname, remote_host=self.settings.host,
-                                      transport=self.settings.transport, key=key, prior=current_key, scope=scope)
-            return {'backup_file': paths[0], 'backup_record': paths[1]}
+        backup, precheck = self._backup_steps(host, args, key, current_key, scope, inventory_hostname)
 
         def write():
             if change.action in ('create_key', 'set') and not exists:
@@ -102,7 +100,7 @@ class ActionModule(RegistryAction):
 
         outcome = run_pipeline(host, change.changes, fields, check_mode=self._task.check_mode, write=write, read_back=read_back,
                                name=_where(key, change.name), overwrites=_regedit.overwritten(key, change),
-                               backup=backup if args['backup'] else None)
+                               backup=backup, precheck=precheck)
         result.update(outcome.result)
         return result
 
@@ -116,10 +114,29 @@ class ActionModule(RegistryAction):
             message = _regedit.qword_refusal('REG_QWORD', version.data if version is not None and version.type == 'REG_SZ' else None)
             if message:
                 return 'unsupported', message
-        if change.action == 'set' and change.after.type == 'REG_EXPAND_SZ' and host.transport == 'winrm' and '%' in change.after.data:
-            return 'unsupported', (f'cannot write REG_EXPAND_SZ {change.after.data!r} over winrm and verify it: StdRegProv returns '
-                                   'REG_EXPAND_SZ data expanded on the server, so the stored text cannot be read back; use transport smb')
+        if change.action == 'set' and host.writable_types is not None and change.after.type not in host.writable_types:
+            return 'unsupported', (f'cannot write {change.after.type} to {_where(change.key, change.name)} over {host.transport}: '
+                                   f'it has no setter for that type (it writes {", ".join(sorted(host.writable_types))}); '
+                                   'use transport smb, which writes every type')
         return None
+
+    def _backup_steps(self, host, args, key, prior, scope, inventory_hostname):
+        """(backup, precheck) for the pipeline, or (None, None) without ``backup``: the key (or subtree) as it is now,
+        in ``backup_encoding``, with the REG_EXPAND_SZ values the server returned expanded noted in the record."""
+        if not args['backup']:
+            return None, None
+        encoding = args['backup_encoding'] or 'cp1252'
+
+        def backup():
+            paths = write_tree_backup(args['backup_dir'], inventory_hostname, remote_host=self.settings.host,
+                                      transport=self.settings.transport, key=key, prior=prior, scope=scope, encoding=encoding,
+                                      notes={'expanded_by_server': expanded_in_tree(host, key, prior, scope)})
+            return {'backup_file': paths[0], 'backup_record': paths[1]}
+
+        def precheck():
+            check_tree_backup(args['backup_dir'], key, prior, scope, encoding)
+
+        return backup, precheck
 
     @staticmethod
     def _mismatch(where: str, wanted: str, seen: str) -> dict:
@@ -135,10 +152,13 @@ class ActionModule(RegistryAction):
             fields['diff'] = {'before': _regedit.describe(key, current), 'after': _regedit.describe(key, prior),
                               'before_header': key, 'after_header': key}
 
-        def backup():
-            paths = write_tree_backup(args['backup_dir'], inventory_hostname, remote_host=self.settings.host,
-                                      transport=self.settings.transport, key=key, prior=current, scope=scope)
-            return {'backup_file': paths[0], 'backup_record': paths[1]}
+        refused, exact = tree_restore_plan(saved, bool(args['restore_expanded']), key)
+        if refused and ops:
+            result.update(fields, **refused)
+            result.pop('diff', None)
+            result['after'] = result['before']
+            return result
+        backup, precheck = self._backup_steps(host, args, key, current, scope, inventory_hostname)
 
         def read_back():
             stored = read_key(host, key, tree=scope == 'tree')
@@ -148,6 +168,8 @@ class ActionModule(RegistryAction):
 
         outcome = run_pipeline(host, bool(ops), fields, check_mode=self._task.check_mode, write=lambda: apply_ops(host, ops),
                                read_back=read_back, name=key, overwrites=_regedit.ops_overwrite(current, key, ops),
-                               backup=backup if args['backup'] else None)
+                               backup=backup, precheck=precheck)
         result.update(outcome.result)
+        if ops and not result.get('failed'):
+            result['restore_exact'] = exact
         return result

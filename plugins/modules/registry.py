@@ -20,6 +20,14 @@ description:
     C(REGEDIT4) file and a JSON record of its prior state. O(restore_from) puts exactly that state back, subkeys included.
   - Windows NT 4.0 has no REG_QWORD (it came with Windows 2000). On a server whose C(CurrentVersion) is 4.0 a
     REG_QWORD write is refused.
+  - A value that the transport could not write back (for example a REG_NONE over O(transport=winrm)) is never
+    overwritten or deleted, because no rollback could restore it (C(error_kind=not_restorable)); for O(delete_key) and
+    O(restore_from) this holds for every value of the subtree.
+  - Over O(transport=winrm), C(StdRegProv) has no setter for REG_NONE, and it returns REG_EXPAND_SZ data expanded. A
+    V(none) write is refused with one line (use O(transport=smb)). A V(expandstring) with C(%NAME%) references is
+    written as given; its read-back and the next run's comparison match the text around each reference (the same
+    name must expand to the same text), because the stored text cannot be read over WMI. Over O(transport=smb) both
+    are compared exactly.
   - The module is an action plugin. Nothing is copied to or run on the server.
 author:
   - legacy_exchange.exchange55 contributors (@legacy-exchange)
@@ -99,12 +107,32 @@ options:
   backup_dir:
     description: Where backups are written, one folder per inventory host. Defaults to C(~/.ansible/exchange55-backups).
     type: path
+  backup_encoding:
+    description:
+      - How the C(.reg) backup file is written. The C(.json) record always holds the exact data.
+      - The server's ANSI code page (V(cp1252), the default, V(cp1251), V(cp932), ...) gives a C(REGEDIT4) file, which
+        NT 4.0's regedit imports.
+      - V(utf-16) gives a C(Windows Registry Editor Version 5.00) file (UTF-16LE with a byte order mark), which Windows
+        2000's regedit imports and NT 4.0's does not. Use it when the key holds characters outside the code page.
+      - A key holding a character the chosen code page lacks stops the change before anything is written; in check mode
+        the task reports it.
+    type: str
+    default: cp1252
   restore_from:
     description:
       - The JSON record of an earlier backup of this host. The key is put back exactly as the record holds it, values and
         subkeys included, and a key the record says was absent is deleted. O(path), O(name), O(data) and O(state) are then
         not used.
+      - A record written over O(transport=winrm) lists the REG_EXPAND_SZ values the server returned already expanded
+        (WMI has no other way to read them). Their original text is unknown, so restoring such a record is refused unless
+        O(restore_expanded=true). The result's RV(restore_exact) says whether a restore was exact.
     type: path
+  restore_expanded:
+    description:
+      - With O(restore_from), write the REG_EXPAND_SZ values that the server returned expanded as that expanded text
+        (still as REG_EXPAND_SZ). The result then says RV(restore_exact=false).
+    type: bool
+    default: false
 seealso:
   - module: legacy_exchange.exchange55.registry_info
   - module: ansible.windows.win_regedit
@@ -204,11 +232,24 @@ backup_record:
   description: Path of the JSON record of the prior state, for O(restore_from).
   returned: when O(backup=true) and something changed
   type: str
+restore_exact:
+  description:
+    - With O(restore_from), whether the restore put back exactly the recorded state; V(false) when
+      O(restore_expanded=true) wrote REG_EXPAND_SZ text that the server had expanded.
+  returned: with O(restore_from), when something was restored
+  type: bool
+  sample: true
+write_sent:
+  description: V(true) once a write was sent to the server, even if the task failed afterwards.
+  returned: when a write was sent
+  type: bool
+  sample: true
 error_kind:
   description:
     - On failure, the kind of failure. V(invalid_option) (checked before connecting), V(auth), V(unreachable),
       V(timeout), V(access_denied), V(not_found) (for example a missing key with O(create_key=false)), V(unsupported)
-      (for example a REG_QWORD on Windows NT 4.0), V(protocol), V(read_back_mismatch) or V(backup_failed).
+      (for example a REG_QWORD on Windows NT 4.0, or REG_NONE over winrm), V(protocol), V(read_back_mismatch),
+      V(backup_failed) or V(not_restorable) (a value no rollback could write back, or a restore that cannot be exact).
   returned: failure
   type: str
 transport:
@@ -235,6 +276,8 @@ ARGUMENT_SPEC = dict(
     backup=dict(type='bool', default=False),
     backup_dir=dict(type='path'),
     restore_from=dict(type='path'),
+    restore_expanded=dict(type='bool', default=False),
+    backup_encoding=dict(type='str', default='cp1252'),
     **CONNECTION_ARGUMENT_SPEC,
 )
 

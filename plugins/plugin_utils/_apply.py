@@ -188,6 +188,15 @@ def apply_change(host, change, *, key: str, name: str, check_mode: bool, diff: b
                         precheck=precheck if backup is not None else None)
 
 
+def expanded_in_tree(host, key: str, state, scope: str) -> list:
+    """[path, name] of every REG_EXPAND_SZ in ``state`` (``key`` as read; with ``scope`` 'key' only its own values) that
+    the server returned expanded: its stored text is unknown, so a restore of it cannot be exact."""
+    if state is None:
+        return []
+    sections = state.sections(key) if scope == 'tree' else [(key, state.values)]
+    return [[path, value_name] for path, values in sections for value_name in expanded_names(host, path, values)]
+
+
 def expanded_names(host, key: str, values: dict) -> list:
     """The names of ``values`` (as read from ``key``) that are REG_EXPAND_SZ text the server returned expanded."""
     return sorted(value_name for value_name, value in values.items()

@@ -225,19 +225,34 @@ TREE_RECORD_FORMAT = 'legacy_exchange.exchange55/registry-backup/1'
 
 
 def write_tree_backup(backup_dir: str | None, inventory_hostname: str, *, remote_host: str, transport: str, key: str,
-                      prior, scope: str, encoding: str = REGEDIT4_ENCODING) -> tuple[str, str]:
+                      prior, scope: str, encoding: str = REGEDIT4_ENCODING, notes: dict | None = None) -> tuple[str, str]:
     """Back up ``key`` before the registry module changes it: ``<dir>/<host>/<leaf>.<UTC time>.reg`` (every section,
     parents first, as regedit exports a subtree) and ``.json`` (the prior state: ``None`` for an absent key, else a
-    KeyState record).  ``scope`` is 'key' (the values; restoring leaves subkeys alone) or 'tree' (the subtree)."""
+    KeyState record).  ``scope`` is 'key' (the values; restoring leaves subkeys alone) or 'tree' (the subtree).
+    ``encoding`` is as for :func:`write_backup`; ``notes`` go into the record as they are."""
+    reg_data = tree_reg_bytes(key, prior, scope, encoding)
+    fields = {'scope': scope, 'prior': None if prior is None else prior.to_record()}
+    fields.update(notes or {})
+    return _write_pair(backup_dir, inventory_hostname, TREE_RECORD_FORMAT, reg_data, fields,
+                       remote_host=remote_host, transport=transport, key=key, encoding=encoding)
+
+
+def tree_reg_bytes(key: str, prior, scope: str, encoding: str = REGEDIT4_ENCODING) -> bytes:
+    """The subtree backup's .reg bytes: one header, then every section; the one-line errors of :func:`backup_reg_bytes`."""
     sections = prior.sections(key) if prior is not None else [(key, {})]
     if scope == 'key':
         sections = sections[:1]
+    for path, values in sections:
+        backup_reg_bytes(path, values, encoding)          # each section encodes, or a one-line error naming the way out
     texts = [export_regedit4(path, values, encoding) for path, values in sections]
     text = texts[0] + ''.join(part.split('\r\n\r\n', 1)[1] for part in texts[1:])     # one header, then every section
-    reg_data = b'\xff\xfe' + text.encode('utf-16-le', 'surrogatepass') if is_regedit5(encoding) else text.encode(encoding)
-    return _write_pair(backup_dir, inventory_hostname, TREE_RECORD_FORMAT, reg_data,
-                       {'scope': scope, 'prior': None if prior is None else prior.to_record()},
-                       remote_host=remote_host, transport=transport, key=key, encoding=encoding)
+    return b'\xff\xfe' + text.encode('utf-16-le', 'surrogatepass') if is_regedit5(encoding) else text.encode(encoding)
+
+
+def check_tree_backup(backup_dir: str | None, key: str, prior, scope: str, encoding: str = REGEDIT4_ENCODING) -> None:
+    """Everything that would stop :func:`write_tree_backup`, checked without writing (as :func:`check_backup`)."""
+    tree_reg_bytes(key, prior, scope, encoding)
+    check_backup(backup_dir, key, {}, encoding)
 
 
 def load_tree_record(path: str, inventory_hostname: str, key: str) -> dict:

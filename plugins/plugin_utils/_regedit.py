@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import TYPE_CODES, RegValue, parse_key_path
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue, parse_key_path
 
 # win_regedit's type names and the registry's own.
 TYPE_ALIASES = {
@@ -66,8 +66,6 @@ def normalize_type(type_) -> str:
     reg_type = TYPE_ALIASES.get(text.lower()) or (text.upper() if text.upper() in TYPE_ALIASES.values() else None)
     if reg_type is None:
         raise RegeditError(f'type must be one of {", ".join(TYPE_CHOICES)}, got {type_!r}')
-    if reg_type not in TYPE_CODES:
-        raise RegeditError(f'type {type_} ({reg_type}) is not supported by this collection yet')
     return reg_type
 
 
@@ -111,7 +109,7 @@ def to_value(data, reg_type: str, name: str) -> RegValue | None:
     """Turn ``data`` into a RegValue of ``reg_type`` as win_regedit does; None means "no data: only ensure the key"."""
     if reg_type in ('REG_BINARY', 'REG_NONE'):
         if data is None:
-            data = b''
+            return RegValue(reg_type, b'')
         if isinstance(data, str):
             data = hex_to_bytes(data)
         elif isinstance(data, bool):
@@ -270,13 +268,18 @@ def _label(name: str | None) -> str:
     return '(default)' if not name else f'"{name}"'
 
 
-def plan_present(key: str, key_exists: bool, name: str, current: RegValue | None, wanted: RegValue | None) -> Plan:
-    """state=present: create the key if missing; set the value when there is data and it differs."""
+def plan_present(key: str, key_exists: bool, name: str, current: RegValue | None, wanted: RegValue | None,
+                 same=None) -> Plan:
+    """state=present: create the key if missing; set the value when there is data and it differs.
+
+    ``same(wanted, current)`` says whether the value read already holds what is wanted (default: equality); a
+    RemoteHost's ``same_as_written`` allows for a REG_EXPAND_SZ that WinRM returns expanded, so a second run over
+    WinRM of ``%SystemRoot%\\x`` changes nothing."""
     if wanted is None:
         return Plan('none' if key_exists else 'create_key', key, None, None, None, key_exists)
     if current is None:
         return Plan('set', key, name, None, wanted, key_exists)
-    if current == wanted:
+    if current == wanted or (same is not None and same(wanted, current)):
         return Plan('none', key, name, current, current, key_exists)
     # win_regedit compares type and data separately; data case-sensitively, lists element by element.
     return Plan('set', key, name, current, wanted, key_exists, data_changed=current.data != wanted.data,

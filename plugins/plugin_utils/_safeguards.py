@@ -49,3 +49,22 @@ def restore_plan(record: dict, restore_expanded: bool, name: str):
                             'REG_EXPAND_SZ anyway'}, False)
         return None, False
     return None, True
+
+
+def tree_restore_plan(record: dict, restore_expanded: bool, key: str):
+    """For the registry module's ``restore_from``: (refusal fields or None, whether the restore would be exact).
+
+    A record written over WinRM lists in ``expanded_by_server`` the REG_EXPAND_SZ values the server returned expanded
+    (StdRegProv has no getter for the stored text): restoring them writes the expanded text, which is not what was
+    there, so it is refused unless ``restore_expanded``."""
+    expanded = record.get('expanded_by_server') or []
+    if not expanded:
+        return None, True
+    if restore_expanded:
+        return None, False
+    names = ', '.join(f'{path}\\{name or "(default)"}' for path, name in expanded[:3]) + (' ...' if len(expanded) > 3 else '')
+    return ({'failed': True, 'error_kind': 'not_restorable', 'changed': False,
+             'msg': f'{key} was backed up over {record.get("transport", "winrm")} with REG_EXPAND_SZ text that the server had '
+                    f'already expanded ({names}; StdRegProv returns no other form), so the original text is unknown and an '
+                    'exact restore is impossible; set restore_expanded: true to write the expanded text as REG_EXPAND_SZ anyway'},
+            False)

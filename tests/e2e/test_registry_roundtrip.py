@@ -7,9 +7,11 @@ record is restored, and the server must then hold exactly what was written: for 
 registry.tdb, for winrm the simulator's stored type and data.  Names with ``\\``, ``"`` and ``=``, a ``{...}`` name
 and an empty default value are among them.
 
-Over winrm two forms cannot be written (docs/registry.md): an empty REG_MULTI_SZ / REG_BINARY (StdRegProv refuses
-an empty array) and a REG_EXPAND_SZ holding ``%...%`` (WMI reads it back expanded). They run over smb only, and over
-winrm the refusal itself is asserted.
+Over winrm some forms cannot be written (docs/registry.md): an empty REG_MULTI_SZ / REG_BINARY (StdRegProv refuses
+an empty array) and REG_NONE (StdRegProv has no setter for it). They run over smb only, and over winrm the refusal
+itself is asserted.  A REG_EXPAND_SZ holding ``%...%`` is written over both (SetExpandedStringValue stores the text
+as given; WMI reads it back expanded), on a key of its own: the server must hold the text unexpanded, and a second
+run must change nothing.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ SUBNETS = {'winrm': '127.0.66', 'smb': '127.0.67'}
 HOST = 'win2000_server'
 KEY = 'HKLM\\SOFTWARE\\RoundTrip'
 SUB = KEY + '\\Sub key {x}'
+EXP = 'HKLM\\SOFTWARE\\RoundTrip Expand'
+EXPAND = {'expand variables': ({'data': '%SystemRoot%\\system32;%SystemRoot%', 'type': 'expandstring'},
+                               {'type': 'REG_EXPAND_SZ', 'data': '%SystemRoot%\\system32;%SystemRoot%'})}
 
 # name -> (module arguments, the record the server must hold afterwards)
 FORMS = {
@@ -54,7 +59,8 @@ FORMS = {
     'binary text': ({'data': 'cafe', 'type': 'REG_BINARY'}, {'type': 'REG_BINARY', 'data': 'cafe'}),
 }
 SMB_ONLY = {
-    'expand variables': ({'data': '%SystemRoot%\\system32', 'type': 'expandstring'}, {'type': 'REG_EXPAND_SZ', 'data': '%SystemRoot%\\system32'}),
+    'none bytes': ({'data': 'hex:be,ef', 'type': 'none'}, {'type': 'REG_NONE', 'data': 'beef'}),
+    'none empty': ({'type': 'none'}, {'type': 'REG_NONE', 'data': ''}),
     'binary empty': ({'data': '', 'type': 'binary'}, {'type': 'REG_BINARY', 'data': ''}),
     'multi empty': ({'data': [], 'type': 'multistring'}, {'type': 'REG_MULTI_SZ', 'data': []}),
 }
@@ -87,6 +93,8 @@ def server_state(fleet: Fleet, key: str) -> dict:
 
 def as_stored(fleet: Fleet, record: dict):
     """What the server's store holds for a value record: (type code, bytes) in registry.tdb, the record in the simulator."""
+    if fleet.transport == 'smb' and record['type'] == 'REG_NONE':       # REG_NONE (0) holds its bytes as they are
+        return 0, bytes.fromhex(record['data'])
     return smbfleet.record_bytes(record) if fleet.transport == 'smb' else record
 
 
@@ -105,15 +113,23 @@ def trip(request, tmp_path_factory, env_factory):
                                   extra_vars={'cases': items, 'connect_timeout': 10, **extra}).results
 
     play('write', cases(request.param))
+    expand = [{'case': name, 'host': HOST, 'args': {'path': EXP, 'name': name, **args}} for name, (args, _want) in EXPAND.items()]
+    play('expand', expand)
+    play('expand_again', expand)
+    runs['expanded'] = server_state(fleet, EXP)
     runs['written'] = server_state(fleet, KEY)
     runs['written_sub'] = server_state(fleet, SUB)
     play('delete', [{'case': 'delete', 'host': HOST, 'args': {'path': KEY, 'state': 'absent'}}], backup=True, backup_dir=backups)
     runs['deleted'] = server_state(fleet, KEY)
     record = runs['delete']['delete'].get('backup_record')
-    play('restore', [{'case': 'restore', 'host': HOST, 'args': {'path': KEY}}], restore_records={'restore': record})
+    play('first_restore', [{'case': 'restore', 'host': HOST, 'args': {'path': KEY}}], restore_records={'restore': record})
+    # Over winrm every REG_EXPAND_SZ comes back expanded, so the record cannot promise its text: restore_expanded says
+    # "write what was read" (here the same text: 'expand plain' holds no %...%).
+    expanded = {'restore_expanded': True} if request.param == 'winrm' else {}
+    play('restore', [{'case': 'restore', 'host': HOST, 'args': {'path': KEY}}], restore_records={'restore': record}, **expanded)
     runs['restored'] = server_state(fleet, KEY)
     runs['restored_sub'] = server_state(fleet, SUB)
-    play('restore_again', [{'case': 'restore', 'host': HOST, 'args': {'path': KEY}}], restore_records={'restore': record})
+    play('restore_again', [{'case': 'restore', 'host': HOST, 'args': {'path': KEY}}], restore_records={'restore': record}, **expanded)
     return runs
 
 
@@ -139,8 +155,13 @@ def test_delete_backup_restore_gives_back_the_same_bytes(trip):
     deleted = trip['delete']['delete']
     assert deleted['changed'] and trip['deleted'] == {}
     assert os.path.exists(deleted['backup_file']) and os.path.exists(deleted['backup_record'])
-    restored = trip['restore']['restore']
-    assert restored['changed'] and not restored.get('failed'), restored.get('msg')
+    first, restored = trip['first_restore']['restore'], trip['restore']['restore']
+    if trip['fleet'].transport == 'winrm':      # the record lists 'expand plain' as read expanded: no exact restore
+        assert first['error_kind'] == 'not_restorable' and 'restore_expanded' in first['msg'], first
+        assert restored['changed'] and not restored.get('failed') and restored['restore_exact'] is False, restored.get('msg')
+    else:                                       # smb read the stored text: the first restore is exact
+        assert first['changed'] and first['restore_exact'] is True and not first.get('failed'), first.get('msg')
+        assert restored['changed'] is False
     assert trip['restored'] == trip['written']
     assert trip['restored_sub'] == trip['written_sub']
     assert trip['restore_again']['restore']['changed'] is False
@@ -152,3 +173,17 @@ def test_the_backup_file_is_a_regedit4_export_of_the_subtree(trip):
     assert text.startswith('REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\RoundTrip]\r\n')
     assert '[HKEY_LOCAL_MACHINE\\SOFTWARE\\RoundTrip\\Sub key {x}]\r\n"deep"=dword:00000007\r\n' in text
     assert '"a=b"="1=2"' in text and '"say \\"hi\\""="a \\"quoted\\" text"' in text and '@=""' in text
+
+
+def test_expand_sz_with_references_is_stored_as_written_and_idempotent(trip):
+    """SetExpandedStringValue / BaseRegSetValue store the text as given; over winrm it reads back expanded, and the
+    read-back and the second run compare the text around each %NAME% (docs/registry.md)."""
+    for name, (_args, want) in EXPAND.items():
+        first, again = trip['expand'][name], trip['expand_again'][name]
+        assert first['changed'] and not first.get('failed'), first.get('msg')
+        assert again['changed'] is False and not again.get('failed'), again.get('msg')
+        assert trip['expanded'][name] == as_stored(trip['fleet'], want)
+        if trip['fleet'].transport == 'winrm':      # the simulator expands %SystemRoot% to C:\WINNT, as the fleet says
+            assert first['after'] == {'type': 'REG_EXPAND_SZ', 'data': 'C:\\WINNT\\system32;C:\\WINNT'}
+        else:
+            assert first['after'] == want

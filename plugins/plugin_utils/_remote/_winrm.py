@@ -308,7 +308,11 @@ class WinRMHost(RemoteHost):
 
         StdRegProv returns REG_EXPAND_SZ data through ExpandEnvironmentStrings (REG.CPP), and no getter
         returns the raw text, so for written data holding %NAME% references the type and the text around
-        each reference are compared, and each reference may come back as any text (or unexpanded).
+        each reference are compared; a reference may come back as any text (or unexpanded), but every
+        reference to the same name (ignoring case) as the same text, as one environment expands them.
+        SetExpandedStringValue stores the text as given (REGMETHODS.CPP SetStringValue(..., EXPANDED) ->
+        REG.CPP Registry::SetExpandStr -> RegSetValueEx(REG_EXPAND_SZ)), so this is also how a later run
+        judges whether the value already holds what is wanted.
         """
         if written is None or stored is None or written.type != 'REG_EXPAND_SZ' or stored.type != 'REG_EXPAND_SZ':
             return written == stored
@@ -317,7 +321,15 @@ class WinRMHost(RemoteHost):
         pieces = _ENV_REFERENCE.split(written.data)
         if len(pieces) == 1:
             return written == stored
-        pattern = '.*?'.join(re.escape(piece) for piece in pieces)
+        groups, pattern = {}, re.escape(pieces[0])
+        for reference, piece in zip(_ENV_REFERENCE.findall(written.data), pieces[1:]):
+            name = reference.lower()
+            if name in groups:
+                pattern += f'(?P={groups[name]})'
+            else:
+                groups[name] = f'r{len(groups)}'
+                pattern += f'(?P<{groups[name]}>.*?)'
+            pattern += re.escape(piece)
         return re.fullmatch(pattern, stored.data, re.DOTALL) is not None
 
     def enum_values(self, key: str) -> dict[str, str] | None:

@@ -132,3 +132,28 @@ def test_registry_refuses_to_delete_what_the_transport_could_not_write_back(tmp_
     result = regedit(server, path=KEY, state='absent', delete_key=True, backup=True, backup_dir=str(tmp_path))
     assert result['failed'] and result['error_kind'] == 'not_restorable' and 'REG_NONE' in result['msg']
     assert server.value(KEY, 'marker') == RegValue('REG_NONE', b'') and not list(tmp_path.iterdir())
+
+
+def test_type_none_is_written_where_the_transport_can_and_refused_in_one_line_where_not():
+    server = host()
+    result = regedit(server, path=KEY, name='marker', data='hex:01,02', type='none')
+    assert result['changed'] and server.value(KEY, 'marker') == RegValue('REG_NONE', b'\x01\x02')
+    assert regedit(server, path=KEY, name='marker', data='hex:01,02', type='none')['changed'] is False
+    winrm_like = host()
+    winrm_like.writable_types = frozenset({'REG_SZ', 'REG_BINARY'})
+    refused = regedit(winrm_like, path=KEY, name='marker', data='', type='none')
+    assert refused['failed'] and refused['error_kind'] == 'unsupported' and 'use transport smb' in refused['msg']
+    assert '\n' not in refused['msg'] and 'write_sent' not in refused and winrm_like.value(KEY, 'marker') is None
+
+
+def test_backup_encoding_and_its_check_mode_precheck(tmp_path):
+    server = FakeHost({KEY: {'name': RegValue('REG_SZ', 'Привет')}})
+    args = {'path': KEY, 'name': 'name', 'data': 'x', 'backup': True, 'backup_dir': str(tmp_path)}
+    checked = regedit(server, check_mode=True, **args)
+    assert checked['failed'] and checked['error_kind'] == 'backup_failed' and 'backup_encoding' in checked['msg']
+    refused = regedit(server, **args)
+    assert refused['error_kind'] == 'backup_failed' and server.value(KEY, 'name') == RegValue('REG_SZ', 'Привет')
+    done = regedit(server, backup_encoding='utf-16', **args)
+    assert done['changed'] and open(done['backup_file'], 'rb').read().startswith(b'\xff\xfe')
+    with open(done['backup_record'], encoding='utf-8') as handle:
+        assert json.load(handle)['expanded_by_server'] == []

@@ -147,3 +147,18 @@ def test_same_state_takes_the_hosts_comparison():
     stored = KeyState({'p': RegValue('REG_EXPAND_SZ', 'C:\\WINNT\\x')})
     assert not _regedit.same_state(stored, wanted, 'key')
     assert _regedit.same_state(stored, wanted, 'key', lambda want, got: got.data == 'C:\\WINNT\\x')
+
+
+@pytest.mark.parametrize('given', ['none', 'REG_NONE', 'reg_none'])
+def test_type_none_is_accepted_as_win_regedit_accepts_it(given):
+    assert _regedit.normalize_type(given) == 'REG_NONE'
+    assert _regedit.to_value('hex:be,ef', 'REG_NONE', 'v') == RegValue('REG_NONE', b'\xbe\xef')
+    assert _regedit.to_value(None, 'REG_NONE', 'v') == RegValue('REG_NONE', b'')
+
+
+def test_plan_present_takes_the_hosts_comparison():
+    """Over WinRM a REG_EXPAND_SZ is read expanded: with the host's comparison a second run of %SystemRoot%\\x is no change."""
+    wanted = RegValue('REG_EXPAND_SZ', '%SystemRoot%\\x')
+    read = RegValue('REG_EXPAND_SZ', 'C:\\WINNT\\x')
+    assert _regedit.plan_present('K', True, 'p', read, wanted).action == 'set'
+    assert _regedit.plan_present('K', True, 'p', read, wanted, same=lambda want, got: got.data == 'C:\\WINNT\\x').action == 'none'

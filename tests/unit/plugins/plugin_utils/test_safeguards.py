@@ -48,3 +48,14 @@ def test_an_expanded_reg_expand_sz_is_not_restored_as_if_exact():
     assert restore_plan(record, True, NAME) == (None, False)
     assert restore_plan({'prior': {'type': 'REG_EXPAND_SZ', 'data': '%SystemRoot%\\x'}}, False, NAME) == (None, True)
     assert restore_plan({'prior': None}, False, NAME) == (None, True)
+
+
+def test_a_tree_record_with_expanded_values_restores_only_on_request():
+    from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._safeguards import tree_restore_plan
+    assert tree_restore_plan({'expanded_by_server': []}, False, 'K') == (None, True)
+    assert tree_restore_plan({}, False, 'K') == (None, True)
+    record = {'transport': 'winrm', 'expanded_by_server': [['K', 'Path'], ['K\\Sub', '']]}
+    refusal, exact = tree_restore_plan(record, False, 'K')
+    assert refusal['error_kind'] == 'not_restorable' and 'K\\Path' in refusal['msg'] and 'K\\Sub\\(default)' in refusal['msg']
+    assert exact is False and '\n' not in refusal['msg']
+    assert tree_restore_plan(record, True, 'K') == (None, False)

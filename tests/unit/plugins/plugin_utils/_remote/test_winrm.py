@@ -390,6 +390,8 @@ def test_an_audit_costs_one_request_per_fact_on_one_protocol():
     (RegValue('REG_EXPAND_SZ', '%SystemRoot%\\owa'), RegValue('REG_EXPAND_SZ', 'C:\\WINNT\\owa'), True),
     (RegValue('REG_EXPAND_SZ', '%SystemRoot%\\owa'), RegValue('REG_EXPAND_SZ', '%SystemRoot%\\owa'), True),
     (RegValue('REG_EXPAND_SZ', '%A%-%B%'), RegValue('REG_EXPAND_SZ', 'x-y'), True),
+    (RegValue('REG_EXPAND_SZ', '%A%;%a%\\bin'), RegValue('REG_EXPAND_SZ', 'C:\\x;C:\\x\\bin'), True),
+    (RegValue('REG_EXPAND_SZ', '%A%;%A%\\bin'), RegValue('REG_EXPAND_SZ', 'C:\\x;D:\\y\\bin'), False),
     (RegValue('REG_EXPAND_SZ', '%SystemRoot%\\owa'), RegValue('REG_EXPAND_SZ', 'C:\\WINNT\\other'), False),
     (RegValue('REG_EXPAND_SZ', '%SystemRoot%\\owa'), RegValue('REG_SZ', 'C:\\WINNT\\owa'), False),
     (RegValue('REG_EXPAND_SZ', 'https:'), RegValue('REG_EXPAND_SZ', 'https:'), True),
