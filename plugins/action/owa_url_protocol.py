@@ -49,10 +49,19 @@ class ActionModule(Exchange55Action):
                   'restart_required': False}
 
         exact = None
+        # Windows matches value names case-insensitively but keeps the spelling a value was created with
+        # (docs/windows-semantics.md): a write goes to the stored spelling, and a restore puts the recorded one back.
+        stored_name = facts['owa_url_protocol']['name'] if current is not None else None
+        name, replaces = stored_name or VALUE_NAME, None
         if prepared is not None:    # restore_from: put back exactly the recorded prior state
             prior = prepared[0]
             # over WinRM a REG_EXPAND_SZ reads back expanded: same_as_written compares what it can (windows-semantics.md)
             same = current == prior or (current is not None and prior is not None and host.same_as_written(prior, current))
+            recorded_name = prepared[1].get('value_name') or VALUE_NAME
+            if prior is not None:
+                name = recorded_name
+                if stored_name is not None and stored_name != recorded_name:
+                    same, replaces = False, stored_name     # only the case differs: delete it, then write the recorded name
             change = Plan('none' if same else ('set' if prior is not None else 'delete'), current, prior)
             refused, exact = restore_plan(prepared[1], bool(args.get('restore_expanded')), VALUE_NAME)
             if refused and change.changes:
@@ -70,8 +79,8 @@ class ActionModule(Exchange55Action):
         if args['backup']:
             backup = BackupTarget(args['backup_dir'], inventory_hostname, self.settings.host, self.settings.transport,
                                   args.get('backup_encoding') or 'cp1252')
-        outcome = apply_change(host, change, key=KEY, name=VALUE_NAME, check_mode=self._task.check_mode, diff=self._task.diff,
-                               backup=backup, absent_type='REG_SZ')
+        outcome = apply_change(host, change, key=KEY, name=name, check_mode=self._task.check_mode, diff=self._task.diff,
+                               backup=backup, absent_type='REG_SZ', replaces=replaces)
         result.update(outcome.result)
         if exact is not None and change.changes and not result.get('failed'):
             result['restore_exact'] = exact

@@ -145,11 +145,13 @@ def first_unrestorable(overwrites, writable_types, transport: str) -> dict | Non
 
 
 def apply_change(host, change, *, key: str, name: str, check_mode: bool, diff: bool,
-                 backup: BackupTarget | None = None, absent_type: str | None = None) -> Outcome:
+                 backup: BackupTarget | None = None, absent_type: str | None = None, replaces: str | None = None) -> Outcome:
     """Carry out ``change`` of one value ``key\\name`` on ``host`` through :func:`run_pipeline`: set or delete it, with a
     backup of the whole key (value record and ``.reg`` file) and a read-back compared by the host's ``same_as_written``.
 
-    ``absent_type`` is the type the read-back expects when the change deletes the value.
+    ``absent_type`` is the type the read-back expects when the change deletes the value.  ``replaces`` is the value's
+    stored spelling when it differs from ``name`` only in case: Windows keeps a value's stored spelling when it is
+    written under another case (docs/windows-semantics.md), so that name is deleted first and ``name`` written anew.
     """
     values = []
 
@@ -176,6 +178,8 @@ def apply_change(host, change, *, key: str, name: str, check_mode: bool, diff: b
         if change.after is None:
             host.delete_value(key, name)
         else:
+            if replaces is not None and replaces != name:
+                host.delete_value(key, replaces)
             host.set_value(key, name, change.after)
 
     def read_back():

@@ -324,3 +324,38 @@ def test_restore_of_an_expanded_value_is_idempotent_when_the_host_reads_it_expan
         written.type == stored.type == 'REG_EXPAND_SZ' and stored.data == written.data.replace('%SystemRoot%', 'C:\\WINNT')))
     result, _opened = run_action(owa_url_protocol, server, owa({'restore_from': str(record)}))
     assert result['changed'] is False and not result.get('failed'), result.get('msg')
+
+
+def lower_named_server():
+    """A server whose value is stored as ``owa url protocol`` (Windows matches names in any case and keeps this one)."""
+    server = fake_server('value_absent')
+    server.registry[PARAMETERS_PRIVATE.lower()][1]['owa url protocol'] = RegValue('REG_SZ', 'http:')
+    return server
+
+
+def names_in(server):
+    return [name for name in server.registry[PARAMETERS_PRIVATE.lower()][1] if name.lower() == NAME.lower()]
+
+
+def test_the_apply_writes_under_the_stored_spelling_and_records_it(tmp_path):
+    server = lower_named_server()
+    applied, _opened = run_action(owa_url_protocol, server, owa({'backup': True, 'backup_dir': str(tmp_path)}))
+    assert applied['changed'] is True and names_in(server) == ['owa url protocol']
+    assert ('set_value', PARAMETERS_PRIVATE, 'owa url protocol', RegValue('REG_SZ', 'https:')) in server.calls
+    with open(applied['backup_record'], encoding='utf-8') as handle:
+        assert json.load(handle)['value_name'] == 'owa url protocol'
+
+
+def test_a_restore_gives_back_the_recorded_spelling_even_when_only_the_case_differs(tmp_path):
+    server = lower_named_server()
+    applied, _opened = run_action(owa_url_protocol, server, owa({'backup': True, 'backup_dir': str(tmp_path)}))
+    values = server.registry[PARAMETERS_PRIVATE.lower()][1]
+    del values['owa url protocol']
+    values[NAME] = RegValue('REG_SZ', 'http:')          # the prior data again, under another spelling
+    restored, _opened = run_action(owa_url_protocol, server, owa({'restore_from': applied['backup_record']}))
+    assert restored['changed'] is True and not restored.get('failed'), restored
+    assert names_in(server) == ['owa url protocol'] and server.value(PARAMETERS_PRIVATE, NAME) == RegValue('REG_SZ', 'http:')
+    writes = [call[:3] for call in server.calls if call[0] in ('delete_value', 'set_value')]
+    assert writes[-2:] == [('delete_value', PARAMETERS_PRIVATE, NAME), ('set_value', PARAMETERS_PRIVATE, 'owa url protocol')]
+    again, _opened = run_action(owa_url_protocol, server, owa({'restore_from': applied['backup_record']}))
+    assert again['changed'] is False
