@@ -94,8 +94,10 @@ options:
       - How many times an operation that is safe to repeat (a read, the set of the same value, the read-back) is sent
         again after a transient failure, from 0 to 10. Over WinRM transient failures are HTTP 500 without a SOAP fault,
         the WS-Management C(InternalError)/C(QuotaLimit) faults of a busy server (maximum number of concurrent
-        operations) and a connection lost after it was made. Timeouts, refused logins and refused connections are
-        never retried. Service start and stop are never repeated.
+        operations) and a connection lost after it was made. Over smb a transient failure is a connection lost
+        (reset or closed) after the session was up: the operation is repeated on a new session (a new login, pipes
+        and key handles opened again); a write is repeated only because it sets the same data again. Timeouts, refused
+        logins and refused connections are never retried. Service start and stop are never repeated.
       - The result's C(retried) counts the repeats. With the defaults, an operation that fails one time in four
         still fails the host only once in 4096 tries.
     type: int
@@ -109,7 +111,8 @@ options:
     description:
       - A deadline in seconds for all the requests of one host in this task (0 to 86400); V(0), the default, sets none.
       - When it passes, the host fails with C(error_kind=timeout); no request waits beyond it, and no retry starts
-        that would end after it.
+        that would end after it. It applies to both transports; over smb it bounds the login, every SMB request and
+        RPC call, and the file reads.
     type: int
     default: 0
 '''

@@ -115,7 +115,11 @@ server:
                service_pack_build: 2653, service_pack: 4, service_pack_evidence: ServicePackBuild 2653,
                values_found: {Services: REG_SZ, NewestBuild: REG_DWORD}}
     store:
-      description: Path and file version of the Information Store's C(store.exe).
+      description:
+        - Path and file version of the Information Store's C(store.exe).
+        - C(not_read) says why the file could not be read when that was not a refusal (a C(Services) path the transport
+          cannot read, such as a quoted, UNC or C(%SystemDrive%) path over smb; a directory; a missing share). The server
+          is then C(blocked) with that reason.
       type: dict
       sample: {path: 'C:\exchsrvr\bin\store.exe', version: 5.5.2654.81}
     information_store:

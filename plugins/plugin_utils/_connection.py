@@ -177,7 +177,8 @@ def open_remote_host(settings: ConnectionSettings) -> RemoteHost:
         raise RemoteError('no password to log in with: set ansible_password (or the remote_password option)', kind='auth', host=settings.host)
     if settings.transport == 'smb':
         return SMBHost(settings.host, settings.user, settings.password, port=settings.port, timeout=settings.timeout,
-                       require_signing=settings.require_signing)
+                       require_signing=settings.require_signing, retries=settings.retries, retry_delay=settings.retry_delay,
+                       task_timeout=settings.task_timeout)
     return WinRMHost(settings.host, settings.port, settings.scheme, settings.user, settings.password,
                      transport=settings.winrm_transport, server_cert_validation=settings.server_cert_validation,
                      ca_trust_path=settings.ca_trust_path, read_timeout=settings.read_timeout,

@@ -38,7 +38,9 @@ or "could not be determined"):
     ``service_pack_evidence`` (one line saying which item decided), ``values_found`` ({name: registry
     type} of the Setup values) and ``notes`` (anything unexpected that was accepted or ignored).
 ``store``
-    ``path`` of Store.exe, ``present`` (bool|None), ``version`` (file version string as read).
+    ``path`` of Store.exe, ``present`` (bool|None), ``version`` (file version string as read) and, when the
+    file could not be read for a reason other than a refusal (a path the transport cannot read, a directory, a
+    missing share), ``not_read``: that reason.
 ``information_store``
     ``service`` ('MSExchangeIS'), its ``state`` ('Running', ...; read only when asked for) and
     ``key_present`` (MSExchangeIS\\ParametersPrivate exists).
@@ -301,7 +303,7 @@ def gather_facts(host: RemoteHost, owa: OwaAnswer | Callable[[], OwaAnswer] | No
     """
     facts = {
         'exchange': None,
-        'store': {'path': None, 'present': None, 'version': None},
+        'store': {'path': None, 'present': None, 'version': None, 'not_read': None},
         'information_store': {'service': SERVICE, 'state': None, 'key_present': None},
         'evidence': [],
         'owa': None,
@@ -325,7 +327,15 @@ def gather_facts(host: RemoteHost, owa: OwaAnswer | Callable[[], OwaAnswer] | No
     if services is not None and services.type in ('REG_SZ', 'REG_EXPAND_SZ') and services.data.strip():
         store = facts['store']
         store['path'] = readings['store_path'] = services.data.strip().rstrip('\\') + '\\bin\\store.exe'
-        version = read(store['path'], host.file_version, store['path'])
+        try:
+            version = read(store['path'], host.file_version, store['path'])
+        except RemoteError as err:
+            # A path the transport cannot read (quoted, UNC, %variables% over smb), a directory, a missing share: the
+            # version cannot be determined, so the server is blocked with this reason instead of failing the host.
+            if err.kind not in UNREADABLE_STORE_KINDS:
+                raise
+            version = _DENIED
+            store['not_read'] = _without_host(str(err), getattr(host, 'host', None))
         if version is not _DENIED:
             readings['store_read'] = True
             readings['store'] = version
@@ -347,6 +357,15 @@ def gather_facts(host: RemoteHost, owa: OwaAnswer | Callable[[], OwaAnswer] | No
         state = read(f'the state of service {SERVICE}', host.service_state, SERVICE)
         facts['information_store']['state'] = None if state is _DENIED else state
     return facts
+
+
+# RemoteError kinds of a Store.exe read that mean "its version cannot be determined here", not "the host failed".
+UNREADABLE_STORE_KINDS = frozenset(('unsupported', 'not_found'))
+
+
+def _without_host(message: str, host: str | None) -> str:
+    """``message`` without a leading ``<host>:`` (the reasons belong to the host already)."""
+    return message[len(host) + 1:].strip() if host and message.startswith(f'{host}:') else message
 
 
 class _Reader:

@@ -125,6 +125,8 @@ def evaluate(facts: dict, protocol: str = 'https:') -> dict:
     if exchange['installed'] and family is None and not facts['denied']:  # a refused read says why itself
         blocked.append('Exchange version could not be determined: no Store.exe version, Services Version or NewestBuild '
                        f'under {SETUP_KEY} names a release')
+        if facts['store'].get('not_read'):
+            blocked += store_reasons          # why there was no Store.exe version
     if family == '5.5':
         blocked += sp_reasons + store_reasons
     if owa['ssl_required'] is None:
@@ -215,6 +217,9 @@ def _store(store: dict, exchange: dict) -> tuple[bool | None, list]:
         if exchange.get('install_path') is None and exchange.get('installed') is not False:
             return None, [f'Store.exe could not be located: no install folder (Services) under {SETUP_KEY}']
         return None, []
+    if store.get('not_read'):
+        return None, [f'Store.exe\'s version could not be read: {store["not_read"]}; check the Services value under {SETUP_KEY} '
+                      '(Exchange Setup writes the install folder there as a drive path, e.g. C:\\EXCHSRVR, Q149205)']
     if store['present'] is None:
         return None, []  # the read was refused; the access-denied reason says so
     if not store['present']:

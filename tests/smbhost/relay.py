@@ -20,7 +20,8 @@ messages, so a test can see and change one SMB message at a time::
 forwarded: ``direction`` is 'c2s' (client to server) or 's2c', ``index`` the message's number
 in that direction on its connection (0 = the first), ``message`` the message without its
 4-byte header.  It returns the message to forward (the header is rebuilt with the new length
-and the original type byte); returning None forwards the message unchanged.  ``delay_ms``
+and the original type byte); returning None forwards the message unchanged, and returning
+``relay.DROP`` closes that connection instead (both sides: the client sees it lost).  ``delay_ms``
 holds every message that long before forwarding it, in both directions, so one request and
 its answer cost 2 * delay_ms more.  ``stats`` counts forwarded messages and their bytes
 (headers included, after rewriting).  ``observe(connection, direction, index, message)``, if
@@ -41,6 +42,7 @@ import time
 
 HEADER = 4
 DIRECTIONS = ('c2s', 's2c')
+DROP = object()         # what a rewrite returns to drop the connection instead of forwarding the message
 
 
 def _loopback(address, what: str) -> tuple[str, int]:
@@ -113,6 +115,8 @@ class _Connection:
                     time.sleep(self.relay.delay_ms / 1000)
                 if self.relay.rewrite is not None:
                     changed = self.relay.rewrite(direction, index, payload)
+                    if changed is DROP:
+                        break               # closes both sides: the client sees its connection lost
                     payload = payload if changed is None else bytes(changed)
                 index += 1
                 data = frame(kind, payload)

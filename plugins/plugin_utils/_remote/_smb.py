@@ -22,7 +22,8 @@ from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._pe_version import PEReadRefused, read_pe_version
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._rrp import RRPClient
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._scmr import SCMRClient
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._smb_session import _FILE_MISSING, STATUS_FILE_IS_A_DIRECTORY, SMBSession
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._smb_session import (
+    _FILE_MISSING, STATUS_FILE_IS_A_DIRECTORY, SMBSession, retried)
 
 # File access (MS-SMB2 2.2.13.1): read only, and never lock others out (store.exe is in use).
 FILE_READ_DATA = 0x0001
@@ -31,10 +32,26 @@ FILE_SHARE_ALL = 0x0007
 
 
 def split_windows_path(path: str) -> tuple[str, str]:
-    """Map ``C:\\exchsrvr\\bin\\store.exe`` to the administrative share and the path in it: ('C$', 'exchsrvr\\bin\\store.exe')."""
+    """Map ``C:\\exchsrvr\\bin\\store.exe`` to the administrative share and the path in it: ('C$', 'exchsrvr\\bin\\store.exe').
+
+    Only a local path with a drive letter can be read, over that drive's administrative share; what Exchange's Setup
+    writes is such a path (``Services: REG_SZ : C:\\EXCHSRVR``, Q149205), and scanners map it the same way (Nessus
+    ``hotfix_path2share``, ``ereg_replace(pattern:'^[A-Za-z]:(.*)', ...)``).  Other forms get a ValueError saying
+    what the path is: quoted, UNC, or holding ``%variables%`` (MS-RRP returns REG_EXPAND_SZ text unexpanded).
+    """
+    text = (path or '').strip()
+    if '"' in text or text.startswith("'"):
+        form = 'is quoted'
+    elif text.startswith('\\\\') or text.startswith('//'):
+        form = 'is a UNC path'
+    elif re.search(r'%[^%\\]+%', text):
+        form = 'holds environment variables, which the smb transport does not expand'
+    else:
+        form = 'has no drive letter'
     match = re.match(r'^\s*([A-Za-z]):[\\/]+(.*?)\s*$', path or '')
-    if not match or not match.group(2):
-        raise ValueError(f'cannot read {path!r} over smb: give a full path with a drive letter, e.g. C:\\exchsrvr\\bin\\store.exe')
+    if not match or not match.group(2) or '"' in match.group(2):
+        raise ValueError(f'cannot read {path!r} over smb: the path {form}; the smb transport reads files over the administrative '
+                         'share of a local drive, so it needs a full path with a drive letter, e.g. C:\\exchsrvr\\bin\\store.exe')
     parts = [part for part in re.split(r'[\\/]+', match.group(2)) if part]
     return match.group(1).upper() + '$', '\\'.join(parts)
 
@@ -56,12 +73,32 @@ class SMBHost(RRPClient, SCMRClient, SMBSession, RemoteHost):
     transport = 'smb'
 
     def __init__(self, host: str, username: str, password: str, port: int = 445, domain: str = '',
-                 require_signing: bool = False, timeout: float = 30):
-        super().__init__(host, username, password, port=port, domain=domain, require_signing=require_signing, timeout=timeout)
+                 require_signing: bool = False, timeout: float = 30, **retrying):
+        super().__init__(host, username, password, port=port, domain=domain, require_signing=require_signing, timeout=timeout,
+                         **retrying)
         self.bytes_read = 0
         self._init_registry()
 
+    # A connection lost once the session was up is a transient failure: these operations log on again and run again
+    # (``retries``, ``retry_delay``; never past ``task_timeout``).  Each is safe to repeat: a read, or a write of the
+    # same data (a delete that already happened finds nothing to delete).  Service start and stop are never repeated.
+    get_value = retried(RRPClient.get_value)
+    enum_values = retried(RRPClient.enum_values)
+    get_values = retried(RRPClient.get_values)
+    set_value = retried(RRPClient.set_value)
+    delete_value = retried(RRPClient.delete_value)
+    enum_keys = retried(RRPClient.enum_keys)
+    create_key = retried(RRPClient.create_key)
+    delete_key = retried(RRPClient.delete_key)
+    service_state = retried(SCMRClient.service_state)
+
+    def _forget_handles(self) -> None:
+        self._keys.clear()
+        self._hives.clear()
+        self._scm = None
+
     # ---------------------------------------------------------------- files
+    @retried
     def file_version(self, path):
         try:
             share, inside = split_windows_path(path)

@@ -15,9 +15,11 @@ WinRM transport does not need it).
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import socket
 import struct
+import time
 import types
 
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils import _trail
@@ -46,6 +48,12 @@ STATUS_OBJECT_PATH_NOT_FOUND = 0xC000003A
 STATUS_FILE_IS_A_DIRECTORY = 0xC00000BA
 STATUS_BAD_NETWORK_NAME = 0xC00000CC
 STATUS_IO_TIMEOUT = 0xC00000B5
+STATUS_PIPE_NOT_AVAILABLE = 0xC00000AC
+STATUS_PIPE_BUSY = 0xC00000AE
+STATUS_PIPE_DISCONNECTED = 0xC00000B0
+# Opening a named pipe that no server listens on: the pipe name is unknown, or no instance is free.
+_PIPE_REFUSED = (STATUS_OBJECT_NAME_NOT_FOUND, STATUS_PIPE_NOT_AVAILABLE, STATUS_PIPE_BUSY)
+MAX_RETRY_DELAY = 10.0
 _FILE_MISSING = (STATUS_NO_SUCH_FILE, STATUS_OBJECT_NAME_INVALID, STATUS_OBJECT_NAME_NOT_FOUND,
                  STATUS_OBJECT_PATH_NOT_FOUND, STATUS_FILE_IS_A_DIRECTORY)
 _AUTH_STATUSES = frozenset((
@@ -173,7 +181,8 @@ class SMBSession:
     """
 
     def __init__(self, host: str, username: str, password: str, port: int = 445, domain: str = '',
-                 require_signing: bool = False, timeout: float = 30):
+                 require_signing: bool = False, timeout: float = 30, retries: int = 0, retry_delay: float = 0.5,
+                 task_timeout: float = 0, sleep=time.sleep, clock=time.monotonic):
         if not host or not str(host).strip():
             raise ValueError('an smb connection needs a host name or address (ansible_host)')
         self.host = str(host).strip()
@@ -192,6 +201,12 @@ class SMBSession:
         self._pipes = {}
         self._trees = {}
         self.verifier = None          # checks the server's signatures once the session is signed
+        self.retries, self.retry_delay = int(retries), float(retry_delay)
+        self.retried = 0              # operations sent again after a transient failure (a lost connection)
+        self.task_timeout = task_timeout
+        self._sleep, self._clock = sleep, clock
+        self.deadline = clock() + task_timeout if task_timeout else None
+        self._retrying = False        # inside a retried operation (nested ones do not retry again)
 
     def __repr__(self):
         return f'SMBHost({self.host!r}, port={self.port}, user={self._account()!r})'
@@ -214,12 +229,13 @@ class SMBSession:
         if self._conn is not None:
             return self._conn
         self._check_alive()
+        timeout = self._check_deadline('the SMB login')
         lib = self._lib
         remote_name = self.host if self.port != 139 else _netbios_name(self.host)
         with _trail.operation(self.host, 'smb', f'SMB negotiate + session setup (port {self.port}, {self._account()})', _trail_failure), \
                 self._errors('connect', fatal=True):
             self.requests += 1
-            conn = lib.SMBConnection(remote_name, self.host, sess_port=self.port, timeout=self.timeout)
+            conn = lib.SMBConnection(remote_name, self.host, sess_port=self.port, timeout=timeout)
             try:
                 verifier = response_verifier(conn.getSMBServer()).watch()
                 if self.require_signing:
@@ -263,8 +279,9 @@ class SMBSession:
             conn = self._smb()
             uuid = {'winreg': lib.rrp.MSRPC_UUID_RRP, 'svcctl': lib.scmr.MSRPC_UUID_SCMR}[name]
             ipc = self._tree('IPC$')
+            self._check_deadline(f'opening the \\{name} pipe')
             with _trail.operation(self.host, 'smb', f'SMB open pipe \\{name} + DCE/RPC bind', _trail_failure), \
-                    self._errors(f'open the \\{name} pipe'):
+                    self._errors(f'open the \\{name} pipe'), self._pipe_refusal(name):
                 rpc = lib.PipeTransport(self.host, self.port, filename='\\' + name, smb_connection=conn)
                 rpc.ipc_tree = ipc
                 dce = rpc.get_dce_rpc()
@@ -275,10 +292,60 @@ class SMBSession:
             self._pipes[name] = dce
         return self._pipes[name]
 
+    @contextlib.contextmanager
+    def _pipe_refusal(self, name: str):
+        """A pipe the server does not serve (its open refused, or the bind to its interface rejected): one line with advice."""
+        lib = self._lib
+        try:
+            yield
+        except lib.session_errors as error:
+            if _status_code(error) not in _PIPE_REFUSED:
+                raise
+            raise RemoteError(f'{self.host}: the server refused the \\{name} pipe '
+                              f'({_error_name(lib.nt_errors, _status_code(error), "NT status")})', kind='protocol', host=self.host,
+                              code=_status_code(error), advice=PIPE_ADVICE[name]) from None
+        except lib.rpcrt.DCERPCException as error:
+            if _status_code(error) is not None:
+                raise
+            raise RemoteError(f'{self.host}: the server rejected the DCE/RPC bind to \\{name} ({" ".join(str(error).split())})',
+                              kind='protocol', host=self.host, advice=PIPE_ADVICE[name]) from None
+
+    def _check_deadline(self, action: str) -> float:
+        """Fail once the task's deadline (task_timeout) has passed; otherwise return the timeout a request may wait,
+        which never reaches past the deadline (and set it on the open session)."""
+        if self.deadline is None:
+            return self.timeout
+        left = self.deadline - self._clock()
+        if left <= 0:
+            self._failed = RemoteError(f'{self.host}: task_timeout of {self.task_timeout:g}s reached before {action} '
+                                       f'({self.requests} requests sent); raise task_timeout, or check why the server is slow',
+                                       kind='timeout', host=self.host, advice='')
+            raise self._failed
+        timeout = max(1, min(self.timeout, int(left + 0.999)))
+        if self._conn is not None:
+            self._conn.setTimeout(timeout)
+        return timeout
+
+    def _reconnect(self) -> None:
+        """Drop a lost session and everything opened through it; the next call logs on again."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(*self._quiet_errors()):
+                conn.getSMBServer().close_session()
+        self._failed = None
+        self.verifier = None
+        self._pipes.clear()
+        self._trees.clear()
+        self._forget_handles()
+
+    def _forget_handles(self) -> None:
+        """Forget the handles the protocol clients opened through the session (they are gone with it)."""
+
     def _rpc(self, action: str, func, *args, absent=(), more=False):
         """Run one RPC call (counted, one line of the -vvv trail).  Returns None for a Win32 error in ``absent``;
         maps other failures to RemoteError."""
         self._check_alive()
+        self._check_deadline(action)
         self.requests += 1
         with _trail.operation(self.host, 'smb', _rpc_text(action, func, args), _trail_failure) as step, self._errors(action):
             try:
@@ -297,6 +364,7 @@ class SMBSession:
     def _smb_call(self, action: str, func, *args, absent=(), on_absent=None, **kwargs):
         """Run one SMB request (counted, one line of the -vvv trail).  Returns None for an NT status in ``absent``."""
         self._check_alive()
+        self._check_deadline(action)
         self.requests += 1
         with _trail.operation(self.host, 'smb', f'SMB {getattr(func, "__name__", "request")} {_target(action)}', _trail_failure) as step, \
                 self._errors(action):
@@ -315,7 +383,10 @@ class SMBSession:
     def _check_alive(self) -> None:
         """Fail fast, with the first error again, once the session could not be opened or was lost."""
         if self._failed is not None:
-            raise RemoteError(str(self._failed), kind=self._failed.kind, host=self.host, code=self._failed.code)
+            again = RemoteError(str(self._failed), kind=self._failed.kind, host=self.host, code=self._failed.code,
+                                advice=self._failed.advice)
+            again.transient = self._failed.transient
+            raise again
 
     @contextlib.contextmanager
     def _errors(self, action: str, fatal: bool = False):
@@ -337,7 +408,7 @@ class SMBSession:
             raise self._failed from None
         except (RemoteError, lib.rpcrt.DCERPCException, *lib.session_errors, lib.nmb.NetBIOSError, lib.nmb.NetBIOSTimeout, OSError) as error:
             remote = error if isinstance(error, RemoteError) else self._translate(action, error)
-            if fatal or remote.kind in ('timeout', 'unreachable'):
+            if fatal or remote.kind in ('timeout', 'unreachable') or remote.transient:
                 self._failed = remote
             if remote is error:
                 raise
@@ -362,7 +433,18 @@ class SMBSession:
                 return RemoteError(f'{self.host}: {action} timed out', kind='timeout', host=self.host, code=code)
             return RemoteError(f'{self.host}: {action} failed: {name}', kind='protocol', host=self.host, code=code)
         if isinstance(error, (lib.nmb.NetBIOSTimeout, socket.timeout, TimeoutError)):
+            if self.deadline is not None and self._clock() >= self.deadline - 0.05:
+                return RemoteError(f'{self.host}: task_timeout of {self.task_timeout:g}s reached during {action} '
+                                   f'({self.requests} requests sent); raise task_timeout, or check why the server is slow',
+                                   kind='timeout', host=self.host, advice='')
             return RemoteError(f'{self.host}:{self.port}: no answer within {self.timeout} s ({action})', kind='timeout', host=self.host)
+        if self._conn is not None:
+            # The session was up: this is a connection lost while in use (reset, closed), not one never made, so
+            # "check ansible_host and the port" would mislead.  Reads and idempotent writes are retried (retried()).
+            remote = RemoteError(f'{self.host}:{self.port}: the connection was lost during {action} ({_os_text(error)})',
+                                 kind='transient', host=self.host)
+            remote.transient = True
+            return remote
         return RemoteError(f'{self.host}:{self.port}: {action} failed: {_os_text(error)}', kind='unreachable', host=self.host)
 
     def _quiet_errors(self) -> tuple:
@@ -375,7 +457,7 @@ class SMBSession:
         """True unless the connection itself was lost or is not trusted (then nothing is closed politely)."""
         if self.verifier is not None and self.verifier.failed:
             return False
-        return self._failed is None or self._failed.kind not in ('timeout', 'unreachable')
+        return self._failed is None or (self._failed.kind not in ('timeout', 'unreachable') and not self._failed.transient)
 
     def _close_session(self, conn, healthy: bool) -> None:
         """End the session with one LOGOFF (a dead session just drops its socket).
@@ -404,6 +486,52 @@ class SMBSession:
 SIGNING_ADVICE = ('enable SMB signing on the server (NT 4.0 SP3 and later: REG_DWORD EnableSecuritySignature = 1 under '
                   'HKLM\\SYSTEM\\CurrentControlSet\\Services\\LanManServer\\Parameters, then restart it; Q161372), '
                   'or set exchange55_smb_require_signing: false for this host')
+
+
+# What to do when the server does not serve a pipe (appended to that message).  The registry pipe is served by the
+# Remote Registry service: tools that read a registry over \\winreg start it first (impacket's secretsdump,
+# RemoteOperations: __serviceName = 'RemoteRegistry' for ncacn_np:445[\\pipe\\winreg]).
+PIPE_ADVICE = {
+    'winreg': 'start the Remote Registry service on the server (RemoteRegistry) and check that no filter or policy '
+              'blocks the \\winreg named pipe, or reach this host over winrm (exchange55_transport: winrm)',
+    'svcctl': 'the service control manager pipe \\svcctl is not served: check that the server allows remote service '
+              'control, or leave the Information Store restart off (restart_information_store: false)',
+}
+
+
+def retried(method):
+    """Make a RemoteHost operation that is safe to repeat (a read, a write of the same data) survive a lost connection:
+    after a transient failure log on again and run it again, at most ``retries`` times, waiting ``retry_delay`` and
+    then twice as long each time (at most 10 s), and never starting a repeat that would end past the deadline.
+    Operations run inside one that is retried are not retried themselves."""
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        if self._retrying:
+            return method(self, *args, **kwargs)
+        attempt = 0
+        while True:
+            self._retrying = True
+            try:
+                return method(self, *args, **kwargs)
+            except RemoteError as exc:
+                if not exc.transient or attempt >= self.retries:
+                    if exc.transient and attempt:
+                        again = RemoteError(f'{exc} (still failing after {attempt} retries; raise retries or retry_delay, or '
+                                            'check the network and the server\'s load)', kind=exc.kind, host=self.host, code=exc.code,
+                                            advice=exc.advice)
+                        again.transient = True
+                        raise again from None
+                    raise
+                delay = min(MAX_RETRY_DELAY, self.retry_delay * (2 ** attempt)) if self.retry_delay else 0
+                if self.deadline is not None and self._clock() + delay >= self.deadline:
+                    raise
+                attempt += 1
+                self.retried += 1
+                self._sleep(delay)
+                self._reconnect()
+            finally:
+                self._retrying = False
+    return run
 
 
 class _MoreData(Exception):

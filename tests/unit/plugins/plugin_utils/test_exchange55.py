@@ -17,6 +17,7 @@ from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._owa_pr
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q294406 import evaluate
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._smb import split_windows_path
 from ansible_collections.legacy_exchange.exchange55.tests.unit.plugins.plugin_utils.fakes import (
     IDENTIFICATION, PARAMETERS_PRIVATE, SERVERS, SETUP, FakeHost, exchange55_server, fake_server)
 
@@ -238,7 +239,7 @@ def test_compliant():
         'install_path': 'C:\\exchsrvr', 'services_version': None, 'newest_build': 1960, 'service_pack_number': None,
         'service_pack_build': 2653, 'service_pack': 4, 'service_pack_evidence': 'ServicePackBuild 2653',
         'values_found': {'Services': 'REG_SZ', 'NewestBuild': 'REG_DWORD', 'ServicePackBuild': 'REG_DWORD'}, 'notes': []}
-    assert facts['store'] == {'path': STORE, 'present': True, 'version': '5.5.2654.81'}
+    assert facts['store'] == {'path': STORE, 'present': True, 'version': '5.5.2654.81', 'not_read': None}
     assert facts['information_store'] == {'service': 'MSExchangeIS', 'state': None, 'key_present': True}
     assert facts['owa_url_protocol'] == value_facts(True, 'REG_SZ', 'https:')
     assert [entry['item'] for entry in facts['evidence']] == [
@@ -307,7 +308,7 @@ def test_value_name_is_matched_case_insensitively():
 
 def test_missing_store_exe_blocks():
     _host, facts, verdict = audit_spec(exchange55_server(store=None))
-    assert facts['store'] == {'path': STORE, 'present': False, 'version': None}
+    assert facts['store'] == {'path': STORE, 'present': False, 'version': None, 'not_read': None}
     assert verdict['reasons'] == [f'Store.exe not found at {STORE}']
 
 
@@ -371,3 +372,26 @@ def test_no_owa_answer_is_unknown():
     assert facts['owa'] == {'ssl_required': None, 'source': 'unknown', 'url': None,
                             'detail': 'no OWA URL to probe and no declared setting'}
     assert evaluate(facts)['status'] == 'blocked'
+
+
+@pytest.mark.parametrize('services', ['"C:\\exchsrvr"', '\\\\exsrv01\\c$\\exchsrvr', '%SystemDrive%\\exchsrvr'])
+def test_a_services_path_smb_cannot_read_blocks_the_server_with_the_reason(services):
+    """Over smb Store.exe is read through the drive's administrative share; a quoted, UNC or %variable% Services path
+    cannot be read that way, so the version is unknown: blocked, saying why, instead of failing the host."""
+    class Host(FakeHost):
+        transport = 'smb'
+
+        def file_version(self, path):
+            try:
+                split_windows_path(path)
+            except ValueError as error:
+                raise RemoteError(str(error), kind='unsupported', host=self.name) from None
+            return super().file_version(path)
+
+    spec = exchange55_server(install_path=services)
+    host = Host.from_spec(spec)
+    facts = gather_facts(host, owa=OwaAnswer.declared(True))
+    verdict = evaluate(facts)
+    assert verdict['status'] == 'blocked', verdict
+    assert facts['store']['not_read'] and 'drive letter' in facts['store']['not_read']
+    assert any("Store.exe's version could not be read" in reason and 'Services' in reason for reason in verdict['reasons'])
