@@ -95,7 +95,7 @@ options:
         again after a transient failure, from 0 to 10. Over WinRM transient failures are HTTP 500 without a SOAP fault,
         the WS-Management C(InternalError)/C(QuotaLimit) faults of a busy server (maximum number of concurrent
         operations) and a connection lost after it was made. Over smb a transient failure is a connection lost
-        (reset or closed) after the session was up: the operation is repeated on a new session (a new login, pipes
+        (reset or closed) after the session was up; the operation is then repeated on a new session (a new login, pipes
         and key handles opened again); a write is repeated only because it sets the same data again. Timeouts, refused
         logins and refused connections are never retried. Service start and stop are never repeated.
       - The result's C(retried) counts the repeats. With the defaults, an operation that fails one time in four

@@ -105,7 +105,7 @@ options:
     description:
       - Path of a C(.json) record written by O(backup=true). The value is put back exactly as it was before that
         change, with the same type and data, or removed if it was absent.
-      - The value's name is written back as the record spells it (C(value_name), the server's spelling at backup time):
+      - The value's name is written back as the record spells it (C(value_name), the server's spelling at backup time);
         Windows matches value names in any case but keeps the stored spelling, so a value now held under another case
         is deleted and written again under the recorded name. The apply itself writes under the name the server holds.
       - The record must belong to this host. When set, O(state), O(protocol) and the prerequisite checks do not apply.

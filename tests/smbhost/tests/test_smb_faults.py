@@ -41,10 +41,10 @@ FLEET = {
                               PARAMETERS_PRIVATE: {
                                   'DB Path': {'type': 'REG_SZ', 'data': 'C:\\exchsrvr\\mdbdata\\priv.edb'}}},
                  'files': {STORE: {'version': '5.5.2654.81', 'size': 65536}}},
-    'hosts': {'plain': {}, **{name: {'registry': {SETUP: {'Services': {'type': 'REG_EXPAND_SZ' if '%' in path else 'REG_SZ',
-                                                                           'data': path}}}}
-                                 for name, path in SERVICES_PATHS.items()}},
+    'hosts': {'plain': {}},
 }
+for _name, _path in SERVICES_PATHS.items():
+    FLEET['hosts'][_name] = {'registry': {SETUP: {'Services': {'type': 'REG_EXPAND_SZ' if '%' in _path else 'REG_SZ', 'data': _path}}}}
 FLEET_SUBNET, RELAY_SUBNET = '127.0.52', '127.0.53'
 SMB_NT_CREATE_ANDX = 0xA2
 STATUS_OBJECT_NAME_NOT_FOUND = 0xC0000034
