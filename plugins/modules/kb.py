@@ -49,7 +49,8 @@ options:
   ids:
     description:
       - The KB articles to audit and apply, in order, for example V(Q294406). The catalog has V(Q294406), V(Q243581),
-        V(Q195203) and V(Q285023) (C(docs/catalog.md) describes each).
+        V(Q195203), V(Q285023), V(Q192593), V(Q223161), V(Q194131), V(Q258745), V(Q157420) and V(Q185693).
+        C(docs/catalog.md) describes each of them.
       - An id that is not in the catalog fails the task before it connects.
     type: list
     elements: str

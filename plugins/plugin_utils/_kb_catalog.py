@@ -200,4 +200,215 @@ ENTRIES = (
             'The article states no restart.',
         ],
     },
+    {
+        'id': 'Q192593',
+        'title': 'XFOR: Attachment File Name in 8.3 Format in cc:Mail User Inbox',
+        'source': 'kb/192/Q192593/README.md',
+        'applies_to': {
+            'family': '5.5',
+            'min_service_pack': None,          # "obtain the latest service pack"; the file versions decide
+            'component': 'MSExchangeCCMC',
+            # The article gives no folders; Q195203 (the same connector's files) does: Connect\Ccmail\bin and Res.
+            'files': [
+                {'name': 'Ccmc.exe', 'folder': 'connect\\ccmail\\bin', 'min_version': '5.5.2332'},
+                {'name': 'Ccmsg.dll', 'folder': 'res', 'min_version': '5.5.2332'},
+            ],
+        },
+        'condition': None,
+        'changes': [
+            {'key': _SERVICES + '\\MSExchangeCCMC\\Parameters', 'name': 'Use long filename', 'type': 'REG_DWORD', 'data': 1},
+        ],
+        'restart': {'services': [], 'as_written': None},
+        'quotes': {
+            'prerequisite': [
+                'Component: cc:Mail Connector / File Name     Version / ----------------------- / Ccmc.exe      5.5.2332 / '
+                'Ccmsg.dll     5.5.2332',
+            ],
+            'registry': [
+                'HKEY_LOCAL_MACHINE\\System\\CurrentControlSet\\Services\\MSExchangeCCMC \\Parameters',
+                'Value Name: Use long filename / Data Type:  REG_DWORD / Value:      1',
+                'NOTE: If the registry value is set to 1, the Exchange Connector for Lotus cc:Mail will send the attachment '
+                'with a long file name to the cc:Mail postoffice.',
+            ],
+        },
+        'notes': [
+            'The versions have three parts (5.5.2332); they are compared as 5.5.2332.0.',
+            'The article states no restart (Q195203 restarts the connector after a value under the same key).',
+        ],
+    },
+    {
+        'id': 'Q223161',
+        'title': 'XADM: Information on ESE Zeroing',
+        'source': 'kb/223/Q223161/README.md',
+        'applies_to': {'family': '5.5', 'min_service_pack': 2, 'component': 'MSExchangeIS', 'files': []},
+        'condition': {
+            'input': 'zero_on_backup',
+            'description': 'unused database pages are to be overwritten during online backups (ESE zeroing)',
+            'why_not_remote': 'an administrator\'s choice: the article describes a feature to turn on, not a fault',
+        },
+        'changes': [
+            {'key': _SERVICES + '\\MSExchangeIS\\ParametersSystem', 'name': 'Zero Database During Backup',
+             'type': 'REG_DWORD', 'data': 1},
+        ],
+        'restart': {'services': ['MSExchangeIS'],
+                    'as_written': 'After this change has been applied, the Microsoft Exchange Information Store service '
+                                  'must be stopped and restarted for these changes to take effect.'},
+        'quotes': {
+            'prerequisite': [
+                'This article explains ESE Zeroing, a feature first included in Microsoft Exchange Server, version 5.5 '
+                'Service Pack 2.',
+            ],
+            'condition': [
+                'ESE Zeroing is a feature designed to overwrite unused pages in the Exchange Server databases with zeroes so '
+                'that the data within these unused pages cannot be recovered using conventional means.',
+            ],
+            'registry': [
+                'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIS\\ParametersSystem',
+                'Name: "Zero Database During Backup" (without quotes) / Type: REG_DWORD / Value: 0x00000001.',
+            ],
+            'restart': [
+                'After this change has been applied, the Microsoft Exchange Information Store service must be stopped and '
+                'restarted for these changes to take effect.',
+            ],
+        },
+        'notes': ['The quotation marks around the name are the article\'s delimiters ("without quotes").'],
+    },
+    {
+        'id': 'Q194131',
+        'title': 'XFOR: Disabling Inbound ESMTP Advertisement',
+        'source': 'kb/194/Q194131/README.md',
+        'applies_to': {'family': '5.5', 'min_service_pack': None, 'component': 'MSExchangeIMC', 'files': []},
+        'condition': {
+            'input': 'disable_esmtp_advertising',
+            'description': 'the Internet Mail Service must stop advertising ESMTP extensions to connecting hosts',
+            'why_not_remote': 'it depends on the messaging environment, network and topology, as the article says',
+        },
+        'changes': [
+            {'key': _SERVICES + '\\MSExchangeIMC\\Parameters', 'name': 'AdvertiseSMTPExtensions', 'type': 'REG_DWORD', 'data': 0},
+        ],
+        'restart': {'services': ['MSExchangeIMC'], 'as_written': '5. Stop and restart the Internet Mail Service.'},
+        'quotes': {
+            'condition': [
+                'Under specific circumstances, dependent on a customer\'s messaging environment, network, and/or topology, '
+                'it may be necessary to disable automatic advertising of ESMTP extensions',
+            ],
+            'registry': [
+                'HKEY_LOCAL_MACHINE\\System\\CurrentControlSet\\Services\\MSExchangeIMC \\Parameters',
+                'Value Name: "AdvertiseSMTPExtensions" / Data Type:  REG_DWORD / Value:      0',
+            ],
+            'restart': ['5. Stop and restart the Internet Mail Service.'],
+        },
+        'notes': [
+            'The quotation marks around the value name are delimiters, not part of the name.',
+            'The article applies to 5.0 and 5.5; the catalog applies it to 5.5 only, like every entry.',
+        ],
+    },
+    {
+        'id': 'Q258745',
+        'title': 'XIMS: Internet Mail Service Displays SMTP Banner Slowly',
+        'source': 'kb/258/Q258745/README.md',
+        'applies_to': {'family': '5.5', 'min_service_pack': None, 'component': 'MSExchangeIMC', 'files': []},
+        'condition': {
+            'input': 'slow_smtp_banner',
+            'description': 'the SMTP banner on port 25 is slow because of reverse DNS lookups',
+            'why_not_remote': 'a symptom seen by SMTP clients (DNS servers missing or misconfigured), not a server setting',
+        },
+        'changes': [
+            {'key': _SERVICES + '\\MSExchangeIMC\\Parameters', 'name': 'DisableReverseResolve', 'type': 'REG_DWORD', 'data': 1},
+        ],
+        'restart': {'services': [], 'as_written': None},
+        'quotes': {
+            'condition': [
+                'This issue can occur because Exchange Server performs a reverse lookup on all connections. A reverse lookup '
+                'may take several seconds because of a lack of or incorrectly configured Domain Name System (DNS) servers.',
+            ],
+            'registry': [
+                'HKEY_LOCAL_MACHINE\\System\\CurrentControlSet\\Services\\MSExchangeIMC\\Parameters',
+                'Value Name: DisableReverseResolve / Data Type: REG_DWORD / Radix: Binary / Value: 1',
+            ],
+        },
+        'notes': [
+            '"Radix: Binary" with "Value: 1" is the number 1; the article\'s Regedit.exe steps type "1" as the value data.',
+            'Side effect the article names: the upper-most Received From header keeps an address in IP form.',
+            'The article states no restart.',
+        ],
+    },
+    {
+        'id': 'Q157420',
+        'title': 'XFOR: Embedded Messages not Handled by MS Mail Connector',
+        'source': 'kb/157/Q157420/README.md',
+        'applies_to': {'family': '5.5', 'min_service_pack': None, 'component': 'MSExchangeMSMI', 'files': []},
+        'condition': {
+            'input': 'msmail_clients',
+            'description': 'Microsoft Mail clients (not Exchange clients) receive mail through the MS Mail Connector',
+            'why_not_remote': 'which clients read the MS Mail postoffice is not recorded on the Exchange server',
+        },
+        'changes': [
+            {'key': _SERVICES + '\\MSExchangeMSMI\\Parameters', 'name': 'Non-MAPI Embedded Messages', 'type': 'REG_DWORD',
+             'data': 1},
+        ],
+        'restart': {'services': ['MSExchangeMSMI'],
+                    'as_written': '9. Stop and restart the Microsoft Mail Connector Interchange service.'},
+        'quotes': {
+            'condition': [
+                'Note that this will not occur with any Microsoft Exchange client accessing an Microsoft Mail postoffice, '
+                'and the following registry value will not be required.',
+            ],
+            'registry': [
+                '\\System\\CurrentControlSet\\Services\\MSExchangeMSMI\\Parameters',
+                '4. As the Value Name, type: / Non-MAPI Embedded Messages / 5. Select REG_DWORD as the Data Type.',
+                '7. Type 1 (the numeral one) in the Data field, and make sure you click Hex in the Radix field.',
+            ],
+            'restart': ['9. Stop and restart the Microsoft Mail Connector Interchange service.'],
+        },
+        'notes': [
+            'The article gives the key under "the HKEY_LOCAL_MACHINE subtree" without the hive; it is HKLM.',
+            'MSExchangeMSMI is the Microsoft Mail Connector Interchange service (Q143380).',
+        ],
+    },
+    {
+        'id': 'Q185693',
+        'title': 'XADM: Spinning Thread in Mad.exe During Routing Recalculation',
+        'source': 'kb/185/Q185693/README.md',
+        'applies_to': {'family': '5.5', 'min_service_pack': 2, 'component': 'MSExchangeMTA', 'files': []},
+        'condition': {
+            'input': 'routing_recalculation_spins',
+            'description': 'Mad.exe spins during routing recalculation (MSExchangeSA event 5000, Gwartx.mta not updated '
+                           'for 24 hours)',
+            'why_not_remote': 'a symptom in Performance Monitor and the event log, which these transports do not read',
+        },
+        'changes': [
+            {'key': _SERVICES + '\\MSExchangeMTA\\Parameters', 'name': 'RID Consistency Checking', 'type': 'REG_DWORD',
+             'data': 0},
+        ],
+        'restart': {'services': ['MSExchangeSA', 'MSExchangeDS', 'MSExchangeIS', 'MSExchangeMTA'],
+                    'as_written': '5. Restart all Exchange services.'},
+        'quotes': {
+            'prerequisite': [
+                'Post-5.5 SP1 and 5.0 SP2 versions of the MTA have been compiled that allow the administrator to use a '
+                'registry value to toggle between using the old algorithm and using the new "extra checking\\aggressive '
+                'pruning" algorithm.',
+                'This problem was first corrected in Exchange Server 5.5 Service Pack 2.',
+            ],
+            'condition': [
+                'The Exchange System Attendant process (Mad.exe) shows sustained, high CPU utilization in a Performance '
+                'Monitor chart view.',
+                'This time stamp will not be updated over a 24-hour time period, and the following event may be logged in '
+                'the Event Viewer: / Event: 5000 / Source: MSExchangeSA',
+            ],
+            'registry': [
+                'HKLM\\System\\CurrentControlSet\\Services\\MSExchangeMTA\\Parameters RID Consistency Checking : '
+                'REG_DWORD : 0',
+                'NOTE: Spaces and capitalization are important. Setting the registry value to 0 (zero) disables the extra '
+                'route checking.',
+            ],
+            'restart': ['5. Restart all Exchange services.'],
+        },
+        'notes': [
+            'Service Pack 2 is required: a post-SP1 MTA hotfix also reads the value, but no file version identifies it, so '
+            'such a server is blocked rather than guessed.',
+            '"Restart all Exchange services": restart_services lists the core services of Q143380 (System Attendant, '
+            'Directory, Information Store, MTA); connectors installed on the server are Exchange services too.',
+        ],
+    },
 )

@@ -20,18 +20,30 @@ SUBNETS = {'winrm': '127.0.91', 'smb': '127.0.92'}
 SERVICES = 'HKLM\\SYSTEM\\CurrentControlSet\\Services'
 PRIVATE = SERVICES + '\\MSExchangeIS\\ParametersPrivate'
 PUBLIC = SERVICES + '\\MSExchangeIS\\ParametersPublic'
+SYSTEM = SERVICES + '\\MSExchangeIS\\ParametersSystem'
 CCMC = SERVICES + '\\MSExchangeCCMC\\Parameters'
 IMC = SERVICES + '\\MSExchangeIMC\\Parameters'
-IDS = ['Q294406', 'Q243581', 'Q195203', 'Q285023']
-PARAMS = {'Q195203': {'ccmail_801_clients': True}, 'Q285023': {'enable_ttl': 1}}
-PARAMS_BY_HOST = {'kb_condition_false': {'Q195203': {'ccmail_801_clients': False}, 'Q285023': {'enable_ttl': 1}}}
-# host -> KB -> status in the audit (check mode)
+MSMI = SERVICES + '\\MSExchangeMSMI\\Parameters'
+MTA = SERVICES + '\\MSExchangeMTA\\Parameters'
+IDS = ['Q294406', 'Q243581', 'Q195203', 'Q285023', 'Q192593', 'Q223161', 'Q194131', 'Q258745', 'Q157420', 'Q185693']
+INPUTS = {'Q195203': 'ccmail_801_clients', 'Q223161': 'zero_on_backup', 'Q194131': 'disable_esmtp_advertising',
+          'Q258745': 'slow_smtp_banner', 'Q157420': 'msmail_clients', 'Q185693': 'routing_recalculation_spins'}
+
+
+def params(declared: bool) -> dict:
+    return dict({kb: {name: declared} for kb, name in INPUTS.items()}, Q285023={'enable_ttl': 1})
+
+
+PARAMS_BY_HOST = {'kb_condition_false': params(False)}
+N, C, B, NA = 'needs_change', 'compliant', 'blocked', 'not_applicable'
+# host -> status of each KB of IDS in the audit (check mode).  A KB without a condition (Q243581, Q285023, Q192593)
+# is compliant on kb_condition_false; one whose only prerequisite is its component is not_applicable without it.
 AUDIT = {
-    'kb_applicable': {'Q294406': 'needs_change', 'Q243581': 'needs_change', 'Q195203': 'needs_change', 'Q285023': 'needs_change'},
-    'kb_fixed': {'Q294406': 'compliant', 'Q243581': 'compliant', 'Q195203': 'compliant', 'Q285023': 'compliant'},
-    'kb_prerequisites_missing': {'Q294406': 'blocked', 'Q243581': 'not_applicable', 'Q195203': 'blocked', 'Q285023': 'blocked'},
-    'kb_condition_false': {'Q294406': 'not_applicable', 'Q243581': 'compliant', 'Q195203': 'not_applicable',
-                           'Q285023': 'not_applicable'},
+    'kb_applicable': dict.fromkeys(IDS, N),
+    'kb_fixed': dict.fromkeys(IDS, C),
+    'kb_prerequisites_missing': dict(zip(IDS, [B, NA, NA, B, NA, C, C, C, NA, NA])),
+    'kb_sp1': dict(zip(IDS, [B, C, B, NA, B, B, NA, NA, NA, B])),
+    'kb_condition_false': dict(zip(IDS, [NA, C, NA, C, C, NA, NA, NA, NA, NA])),
 }
 # (key, value name, what the apply leaves on kb_applicable)
 WRITES = [
@@ -40,8 +52,14 @@ WRITES = [
     (PUBLIC, 'Background Cleanup', {'type': 'REG_DWORD', 'data': 60000}),
     (CCMC, 'Version 8 Attachment Format', {'type': 'REG_DWORD', 'data': 1}),
     (IMC, 'EnableTTL', {'type': 'REG_DWORD', 'data': 1}),
+    (CCMC, 'Use long filename', {'type': 'REG_DWORD', 'data': 1}),
+    (SYSTEM, 'Zero Database During Backup', {'type': 'REG_DWORD', 'data': 1}),
+    (IMC, 'AdvertiseSMTPExtensions', {'type': 'REG_DWORD', 'data': 0}),
+    (IMC, 'DisableReverseResolve', {'type': 'REG_DWORD', 'data': 1}),
+    (MSMI, 'Non-MAPI Embedded Messages', {'type': 'REG_DWORD', 'data': 1}),
+    (MTA, 'RID Consistency Checking', {'type': 'REG_DWORD', 'data': 0}),
 ]
-KEYS = (PRIVATE, PUBLIC, CCMC, IMC)
+KEYS = (PRIVATE, PUBLIC, SYSTEM, CCMC, IMC, MSMI, MTA)
 
 
 def state(fleet):
@@ -57,11 +75,13 @@ def runs(request, tmp_path_factory, env_factory):
     env = env_factory(workdir)
     results = str(workdir / 'results')
     out = {'fleet': fleet, 'initial': state(fleet)}
-    extra = {'kb_ids': IDS, 'kb_params': PARAMS, 'kb_params_by_host': PARAMS_BY_HOST}
+    extra = {'kb_ids': IDS, 'kb_params': params(True), 'kb_params_by_host': PARAMS_BY_HOST}
     out['check'] = run_playbook(PLAYBOOK, fleet.inventory, env, results + '-check', '--check', '--diff', extra_vars=extra)
     out['after_check'] = state(fleet)
     out['undeclared'] = run_playbook(PLAYBOOK, fleet.inventory, env, results + '-undeclared', '--check', '--limit', 'kb_applicable',
                                      extra_vars=dict(extra, kb_params={'Q285023': {'enable_ttl': 1}}, kb_params_by_host={}))
+    out['reads'] = run_playbook(PLAYBOOK, fleet.inventory, env, results + '-reads', '--check', '--limit', 'kb_applicable',
+                                extra_vars=dict(extra, kb_ids=['Q294406'], kb_params={}, kb_params_by_host={}))
     out['apply'] = run_playbook(PLAYBOOK, fleet.inventory, env, results + '-apply', '--diff',
                                 extra_vars=dict(extra, backup=True, backup_dir=str(workdir / 'backups')))
     out['after_apply'] = state(fleet)
@@ -88,15 +108,34 @@ def test_audit_diff_and_changes_name_every_value_the_apply_writes(runs):
 def test_prerequisite_reasons_name_what_is_missing(runs):
     kb = runs['check'].results['kb_prerequisites_missing']['kb']
     assert any('needs Service Pack 4' in reason for reason in kb['Q294406']['reasons'])
-    assert 'Ccmc.exe 5.5.2332.0 is older than 5.5.2424.0 (Q195203)' in kb['Q195203']['reasons']
     assert 'Msexcimc.exe 5.5.2539.1 is older than 5.5.2654.52 (Q285023)' in kb['Q285023']['reasons']
     assert PUBLIC in kb['Q243581']['reasons'][0]
+    sp1 = runs['check'].results['kb_sp1']['kb']
+    assert 'Ccmc.exe 5.5.1960.3 is older than 5.5.2424.0 (Q195203)' in sp1['Q195203']['reasons']
+    assert 'Ccmc.exe 5.5.1960.3 is older than 5.5.2332.0 (Q192593)' in sp1['Q192593']['reasons']      # 3-part, padded
+    for kb in ('Q223161', 'Q185693'):
+        assert any('needs Service Pack 2' in reason for reason in sp1[kb]['reasons']), sp1[kb]
 
 
 def test_an_undeclared_condition_is_reported_not_skipped(runs):
     entry = runs['undeclared'].results['kb_applicable']['kb']['Q195203']
     assert entry['status'] == 'blocked' and entry['condition'] == 'not_checkable' and entry['changes'] == []
     assert 'cannot be checked remotely' in entry['reasons'][0]
+    undeclared = runs['undeclared'].results['kb_applicable']['kb']
+    assert [kb for kb in IDS if undeclared[kb]['condition'] == 'not_checkable'] == ['Q195203', *list(INPUTS)[1:]]
+
+
+def test_ten_kbs_read_each_key_once(runs):
+    """docs/performance.md: the reads of 10 KBs against those of Q294406 alone, on the same server."""
+    ten, one = runs['check'].results['kb_applicable']['reads'], runs['reads'].results['kb_applicable']['reads']
+    # Q294406 alone: the identification (Setup list + 3 values, Store.exe, ParametersPrivate list) and the MSExchangeIS key.
+    # Each other key adds one listing, each value present one read, each file one read.
+    # Q294406 alone: the identification (Setup listed, its 3 values, Store.exe, ParametersPrivate listed) and the
+    # MSExchangeIS service key listed.  The 9 other KBs add 10 keys listed (ParametersPublic, ParametersSystem and a
+    # service key plus its Parameters for CCMC, IMC, MSMI and MTA), the 4 of their values that exist (Background
+    # Cleanup twice, the IMC ImagePath, DisableReverseResolve) and 3 files (Ccmc.exe, Ccmsg.dll, Msexcimc.exe).
+    assert one == 7, one
+    assert ten == 7 + 10 + 4 + 3, ten
 
 
 def test_apply_writes_exactly_the_planned_values_and_reads_them_back(runs):
@@ -108,7 +147,7 @@ def test_apply_writes_exactly_the_planned_values_and_reads_them_back(runs):
         assert after[key][name] == want, (key, name, after[key])
     assert result['kb']['Q243581']['restart_required'] is True and result['kb']['Q285023']['restart_required'] is False
     assert all(entry['backups'] for entry in result['kb'].values())
-    for host in ('kb_fixed', 'kb_prerequisites_missing', 'kb_condition_false'):
+    for host in ('kb_fixed', 'kb_prerequisites_missing', 'kb_sp1', 'kb_condition_false'):
         assert runs['after_apply'][host] == runs['initial'][host], host
         assert runs['apply'].results[host]['changed'] is False
 
