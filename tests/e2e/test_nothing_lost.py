@@ -6,20 +6,29 @@ both transports, against servers and inventories built to break them.
 
 The inventory renames four servers to host names outside ``[A-Za-z0-9._-]`` (two of which the old mapping sent
 to one directory), adds hosts whose variables are wrong in the ways users get them wrong, and a server whose
-``OWA Url Protocol`` holds a control character (and, over WinRM, one of 200,000 characters). The playbooks run
+``OWA Url Protocol`` holds a control character, and one of 200,000 characters. The playbooks run
 from a working directory with a relative backup directory and a ``~`` report directory, as users run them.
+
+Two servers fail on purpose: one fails every operation after its first write, one answers every message 1.5 s late.
+The WinRM simulator injects those faults itself; over smb the Samba host is reached through a relay
+(tests/smbhost/relay.py) that drops every DCE/RPC request after the write (the read-back and every retry lose their
+connection), or holds every message 1.5 s.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
 import yaml
 
 from fleetctl import REPO_ROOT, Fleet, require_transport, run_playbook
+
+sys.path.insert(0, os.path.join(REPO_ROOT, 'tests', 'smbhost'))
+from relay import DROP, Relay  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 KEY = 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIS\\ParametersPrivate'
 NAME = 'OWA Url Protocol'
@@ -59,16 +68,48 @@ def fleet_file(workdir, transport: str) -> str:
     hosts['stopped_is'] = {'services': {'MSExchangeIS': {'state': 'Stopped'}}}
     hosts['unencodable'] = {'registry': {KEY: {'Сервер': {'type': 'REG_SZ', 'data': 'Москва'}}}}
     hosts['unencodable_utf16'] = hosts['unencodable']
-    if transport == 'winrm':
-        hosts['huge'] = {'registry': {KEY: {NAME: {'type': 'REG_SZ', 'data': HUGE}}}}
-        hosts['fails_after_write'] = {'faults': {'fail_after_write': True}}
-        hosts['slow'] = {'faults': {'latency_ms': 1500}}
+    hosts['huge'] = {'registry': {KEY: {NAME: {'type': 'REG_SZ', 'data': HUGE}}}}
+    # over smb these two are reached through a relay that makes the fault (smb_relays)
+    hosts['fails_after_write'] = {'faults': {'fail_after_write': True}} if transport == 'winrm' else {}
+    hosts['slow'] = {'faults': {'latency_ms': 1500}} if transport == 'winrm' else {}
     with open(os.path.join(REPO_ROOT, 'tests', 'e2e', 'fleets', 'matrix.yml'), encoding='utf-8') as handle:
         defaults = yaml.safe_load(handle)['defaults']
     path = os.path.join(str(workdir), f'fleet-{transport}.yml')
     with open(path, 'w', encoding='utf-8') as handle:
         yaml.safe_dump({'defaults': defaults, 'hosts': hosts}, handle, allow_unicode=False)
     return path
+
+
+class DropAfterWrite:
+    """A relay rewrite: forward everything until the client sends MS-RRP BaseRegSetValue (opnum 22), then drop the
+    connection at every later SMB_COM_TRANSACTION (the DCE/RPC calls): the write reaches the server, the read-back and
+    every retry of it lose their connection, as with a server that fails after each write."""
+
+    SET_VALUE = 22
+
+    def __init__(self):
+        self.written = False
+
+    def __call__(self, direction, index, message):
+        if direction != 'c2s' or message[:4] != b'\xffSMB' or message[4] != 0x25:
+            return None
+        if self.written:
+            return DROP
+        rpc = message.find(b'\x05\x00\x00\x03\x10\x00\x00\x00')      # a DCE/RPC request PDU, one fragment, little-endian
+        if rpc >= 0 and int.from_bytes(message[rpc + 22:rpc + 24], 'little') == self.SET_VALUE:
+            self.written = True
+        return None
+
+
+def smb_relays(hosts: dict, subnet: str) -> list:
+    """Put the smb hosts ``fails_after_write`` and ``slow`` behind relays that make their faults; return the relays."""
+    relays = []
+    for number, (name, options) in enumerate((('fails_after_write', {'rewrite': DropAfterWrite()}), ('slow', {'delay_ms': 1500})), 201):
+        target = (hosts[name]['ansible_host'], int(hosts[name].get('exchange55_smb_port', 445)))
+        relay = Relay(listen=(f'{subnet}.{number}', target[1]), target=target, **options).start()
+        hosts[name]['ansible_host'] = relay.address[0]
+        relays.append(relay)
+    return relays
 
 
 def registry(fleet: Fleet, host: str) -> dict:
@@ -91,6 +132,9 @@ def scenario(request, tmp_path_factory, env_factory):
     hosts = inventory['all']['children']['exchange55']['hosts']
     for fleet_name, odd in ODD_NAMES.items():
         hosts[odd] = hosts.pop(fleet_name)
+    if transport == 'smb':
+        for relay in smb_relays(hosts, SUBNETS[transport]):
+            request.addfinalizer(relay.stop)
     for name, (variables, _kind, _var) in BAD_HOSTS.items():
         hosts[name] = dict(hosts['spare'], **variables)
     hosts['wrong_password'] = dict(hosts['spare'], ansible_password='not-the-password')
@@ -217,8 +261,6 @@ def test_reports_hold_control_characters_in_every_format(scenario):
 
 
 def test_a_huge_value_is_capped_in_reports_and_whole_in_the_backup(scenario):
-    if scenario['transport'] == 'smb':
-        pytest.skip('values over 2,048 bytes over smb are issue 16 item 3')
     home = scenario['home'] / 'reports'
     for name in ('apply.json', 'apply.html', 'apply.junit.xml'):
         assert os.path.getsize(home / name) < 100000, name
@@ -293,17 +335,14 @@ def test_a_stopped_information_store_is_left_stopped_and_restart_required(scenar
 
 
 def test_a_failure_after_the_write_keeps_the_backup_and_says_a_write_was_sent(scenario):
-    if scenario['transport'] == 'smb':
-        pytest.skip('the simulator injects the fault; over smb the pipeline is the same code (unit tests)')
     entry = report(scenario, 'apply')['fails_after_write']
     assert entry['failed'] and entry['write_sent'] is True and entry['changed'] is True, entry
     assert entry['backup_file'] and os.path.exists(entry['backup_file'])
-    assert entry['error_kind'] == 'transient'
+    assert entry['error_kind'] == 'transient' and 'still failing after 1 retries' in entry['error'], entry['error']
+    assert 'check ansible_host' not in entry['error']
 
 
 def test_task_timeout_bounds_a_slow_host(scenario):
-    if scenario['transport'] == 'smb':
-        pytest.skip('latency is injected by the WinRM simulator')
     entry = report(scenario, 'apply')['slow']
     assert entry['error_kind'] == 'timeout' and 'task_timeout of 3s' in entry['error'], entry['error']
 
