@@ -44,9 +44,12 @@ options:
     type: str
     aliases: [entry, value]
 notes:
-  - For a REG_EXPAND_SZ value, over O(transport=smb) C(value) and C(raw_value) are the stored text (nothing expands it).
-    Over O(transport=winrm) both are what C(StdRegProv.GetExpandedStringValue) answers, which is the text already
-    expanded on the server (REGMETHODS.CPP); the stored text cannot be read through WMI.
+  - For a REG_EXPAND_SZ value, C(value) is the text expanded and C(raw_value) the stored text, as win_reg_stat returns
+    them. Over O(transport=smb) the stored text is read and expanded with the server's system environment, read from its
+    registry (C(HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\SystemRoot) and
+    C(HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\Environment), only when a value holds a C(%)); a name not
+    found there stays as written. Over O(transport=winrm) C(StdRegProv) returns only the text the server already
+    expanded (REGMETHODS.CPP), so C(value) and C(raw_value) both hold it.
 seealso:
   - module: legacy_exchange.exchange55.registry
   - module: ansible.windows.win_reg_stat
@@ -86,12 +89,15 @@ type:
   type: str
   sample: REG_SZ
 value:
-  description: The value's data; numbers as numbers, REG_BINARY as a list of numbers, REG_MULTI_SZ as a list.
+  description: The value's data; numbers as numbers, REG_BINARY as a list of numbers, REG_MULTI_SZ as a list, REG_EXPAND_SZ
+    expanded.
   returned: success, with O(name), when the value exists
   type: raw
   sample: 'https:'
 raw_value:
-  description: The stored data; REG_BINARY as a list of C(0x..) strings, REG_EXPAND_SZ unexpanded.
+  description:
+    - The stored data; REG_BINARY and REG_NONE as a list of C(0x..) strings, REG_EXPAND_SZ unexpanded (over
+      O(transport=winrm), the server's expanded text: see the notes).
   returned: success, with O(name), when the value exists
   type: raw
   sample: 'https:'

@@ -390,3 +390,32 @@ def ops_overwrite(current: KeyState | None, key: str, ops: list[tuple]) -> list[
         elif op[0] == 'delete_key':
             found += _tree_values(op[1], state_at(op[1]))
     return found
+
+
+# ------------------------------------------------------------------ REG_EXPAND_SZ as win_reg_stat shows it
+SESSION_ENVIRONMENT_KEY = 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment'
+_REFERENCE = re.compile(r'%([^%]+)%')
+
+
+def expand(text: str, environment: dict) -> str:
+    """``%NAME%`` replaced as ExpandEnvironmentStrings does: names ignoring case; an unknown name stays as written.
+    ``environment`` maps lower-case names to their text."""
+    return _REFERENCE.sub(lambda match: environment.get(match.group(1).lower(), match.group(0)), text)
+
+
+def system_environment(system_root: str | None, session_values: dict) -> dict:
+    """The server's system environment as far as its registry says (lower-case name -> text): ``SystemRoot`` from
+    ``HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\SystemRoot`` and ``SystemDrive`` (its drive), then every
+    string value of ``Session Manager\\Environment`` (the system variables: Microsoft, Win32_Environment class), REG_SZ
+    ones first, then REG_EXPAND_SZ ones expanded with what is known so far.  A process's own variables (the user's
+    profile, TEMP of a user) are not in the registry, so they stay unexpanded."""
+    environment = {}
+    if isinstance(system_root, str) and system_root:
+        environment['systemroot'] = system_root
+        if re.match(r'^[A-Za-z]:', system_root):
+            environment['systemdrive'] = system_root[:2]
+    for wanted_type in ('REG_SZ', 'REG_EXPAND_SZ'):
+        for name, value in session_values.items():
+            if value.type == wanted_type and isinstance(value.data, str) and name:
+                environment[name.lower()] = value.data if wanted_type == 'REG_SZ' else expand(value.data, environment)
+    return environment

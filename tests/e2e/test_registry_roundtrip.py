@@ -28,14 +28,21 @@ sys.path.insert(0, os.path.join(REPO_ROOT, 'tests', 'smbhost'))
 import smbfleet  # noqa: E402  pylint: disable=wrong-import-position
 
 PLAYBOOK = os.path.join(REPO_ROOT, 'tests', 'e2e', 'playbooks', 'registry_cases.yml')
+INFO_PLAYBOOK = os.path.join(REPO_ROOT, 'tests', 'e2e', 'playbooks', 'registry_info_cases.yml')
 FLEET_FILE = os.path.join(REPO_ROOT, 'tests', 'e2e', 'fleets', 'registry_peer.yml')
 SUBNETS = {'winrm': '127.0.66', 'smb': '127.0.67'}
 HOST = 'win2000_server'
 KEY = 'HKLM\\SOFTWARE\\RoundTrip'
 SUB = KEY + '\\Sub key {x}'
 EXP = 'HKLM\\SOFTWARE\\RoundTrip Expand'
-EXPAND = {'expand variables': ({'data': '%SystemRoot%\\system32;%SystemRoot%', 'type': 'expandstring'},
-                               {'type': 'REG_EXPAND_SZ', 'data': '%SystemRoot%\\system32;%SystemRoot%'})}
+EXPAND = {'expand variables': ({'data': '%SystemRoot%\\system32;%windir%;%Unknown%', 'type': 'expandstring'},
+                               {'type': 'REG_EXPAND_SZ', 'data': '%SystemRoot%\\system32;%windir%;%Unknown%'})}
+# What registry_info returns for it (win_reg_stat's value and raw_value): over winrm StdRegProv answers the text the
+# simulator expanded (SystemRoot and windir C:\WINNT by default) for both; over smb the stored text is read and
+# expanded with the server's registry: Samba presents CurrentVersion\SystemRoot as c:\Windows
+# (source3/registry/reg_backend_current_version.c), the fleet file gives Session Manager\Environment windir.
+EXPAND_INFO = {'winrm': ('C:\\WINNT\\system32;C:\\WINNT;%Unknown%', 'C:\\WINNT\\system32;C:\\WINNT;%Unknown%'),
+               'smb': ('c:\\Windows\\system32;c:\\Windows;%Unknown%', '%SystemRoot%\\system32;%windir%;%Unknown%')}
 
 # name -> (module arguments, the record the server must hold afterwards)
 FORMS = {
@@ -108,14 +115,16 @@ def trip(request, tmp_path_factory, env_factory):
     backups = str(workdir / 'backups')
     runs = {'fleet': fleet}
 
-    def play(name, items, **extra):
-        runs[name] = run_playbook(PLAYBOOK, fleet.inventory, env, str(workdir / f'results-{name}'),
+    def play(name, items, playbook=PLAYBOOK, **extra):
+        runs[name] = run_playbook(playbook, fleet.inventory, env, str(workdir / f'results-{name}'),
                                   extra_vars={'cases': items, 'connect_timeout': 10, **extra}).results
 
     play('write', cases(request.param))
     expand = [{'case': name, 'host': HOST, 'args': {'path': EXP, 'name': name, **args}} for name, (args, _want) in EXPAND.items()]
     play('expand', expand)
     play('expand_again', expand)
+    play('expand_info', [{'case': 'value', 'host': HOST, 'args': {'path': EXP, 'name': 'expand variables'}},
+                         {'case': 'key', 'host': HOST, 'args': {'path': EXP}}], playbook=INFO_PLAYBOOK)
     runs['expanded'] = server_state(fleet, EXP)
     runs['written'] = server_state(fleet, KEY)
     runs['written_sub'] = server_state(fleet, SUB)
@@ -184,6 +193,15 @@ def test_expand_sz_with_references_is_stored_as_written_and_idempotent(trip):
         assert again['changed'] is False and not again.get('failed'), again.get('msg')
         assert trip['expanded'][name] == as_stored(trip['fleet'], want)
         if trip['fleet'].transport == 'winrm':      # the simulator expands %SystemRoot% to C:\WINNT, as the fleet says
-            assert first['after'] == {'type': 'REG_EXPAND_SZ', 'data': 'C:\\WINNT\\system32;C:\\WINNT'}
+            assert first['after'] == {'type': 'REG_EXPAND_SZ', 'data': EXPAND_INFO['winrm'][0]}
         else:
             assert first['after'] == want
+
+
+def test_registry_info_returns_expand_sz_as_win_reg_stat_does(trip):
+    """win_reg_stat returns ``value`` expanded and ``raw_value`` as stored; registry_info does over smb, and over winrm,
+    where only the expanded text can be read, returns that for both (docs/registry.md)."""
+    value, raw_value = EXPAND_INFO[trip['fleet'].transport]
+    one, key = trip['expand_info']['value'], trip['expand_info']['key']
+    assert (one['exists'], one['type'], one['value'], one['raw_value']) == (True, 'REG_EXPAND_SZ', value, raw_value), one
+    assert key['properties']['expand variables'] == {'type': 'REG_EXPAND_SZ', 'value': value, 'raw_value': raw_value}

@@ -157,3 +157,31 @@ def test_backup_encoding_and_its_check_mode_precheck(tmp_path):
     assert done['changed'] and open(done['backup_file'], 'rb').read().startswith(b'\xff\xfe')
     with open(done['backup_record'], encoding='utf-8') as handle:
         assert json.load(handle)['expanded_by_server'] == []
+
+
+ENVIRONMENT = {'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion': {'SystemRoot': RegValue('REG_SZ', 'D:\\WINNT')},
+               'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment': {
+                   'windir': RegValue('REG_EXPAND_SZ', '%SystemRoot%')}}
+
+
+def test_registry_info_expands_reg_expand_sz_as_win_reg_stat_does():
+    """win_reg_stat: value expanded, raw_value as stored.  A transport that reads the stored text (smb) expands it with
+    the server's system environment from its registry; unknown names stay as written."""
+    server = FakeHost({KEY: {'p': RegValue('REG_EXPAND_SZ', '%SystemRoot%\\x;%windir%;%Nope%'), 'plain': RegValue('REG_EXPAND_SZ', 'y')},
+                       **ENVIRONMENT})
+    one, _opened = run_action(registry_info, server, {'path': KEY, 'name': 'p'})
+    assert (one['type'], one['value'], one['raw_value']) == ('REG_EXPAND_SZ', 'D:\\WINNT\\x;D:\\WINNT;%Nope%', '%SystemRoot%\\x;%windir%;%Nope%')
+    key, _opened = run_action(registry_info, server, {'path': KEY})
+    assert key['properties']['p']['value'] == 'D:\\WINNT\\x;D:\\WINNT;%Nope%'
+    assert key['properties']['plain'] == {'type': 'REG_EXPAND_SZ', 'value': 'y', 'raw_value': 'y'}
+
+
+def test_registry_info_reads_no_environment_without_a_reference_and_none_when_the_server_expanded():
+    server = FakeHost({KEY: {'plain': RegValue('REG_EXPAND_SZ', 'y')}, **ENVIRONMENT})
+    run_action(registry_info, server, {'path': KEY})
+    assert not [call for call in server.calls if 'Session Manager' in str(call)]
+    # WinRM says so of every REG_EXPAND_SZ it reads: what is left of a reference is the server's answer, not expanded again
+    expanded = FakeHost({KEY: {'p': RegValue('REG_EXPAND_SZ', '%windir%\\x')}, **ENVIRONMENT})
+    expanded.expanded_by_server = lambda key, name: True
+    one, _opened = run_action(registry_info, expanded, {'path': KEY, 'name': 'p'})
+    assert one['value'] == one['raw_value'] == '%windir%\\x'

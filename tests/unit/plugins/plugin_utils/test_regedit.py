@@ -162,3 +162,19 @@ def test_plan_present_takes_the_hosts_comparison():
     read = RegValue('REG_EXPAND_SZ', 'C:\\WINNT\\x')
     assert _regedit.plan_present('K', True, 'p', read, wanted).action == 'set'
     assert _regedit.plan_present('K', True, 'p', read, wanted, same=lambda want, got: got.data == 'C:\\WINNT\\x').action == 'none'
+
+
+def test_expand_is_expand_environment_strings():
+    environment = {'systemroot': 'C:\\WINNT', 'custom': 'x'}
+    assert _regedit.expand('%SystemRoot%\\system32;%CUSTOM%;%nope%;100%', environment) == 'C:\\WINNT\\system32;x;%nope%;100%'
+
+
+def test_the_system_environment_from_the_registry():
+    """SystemRoot and SystemDrive from CurrentVersion\\SystemRoot; Session Manager\\Environment's REG_SZ values, then its
+    REG_EXPAND_SZ values expanded with what is known."""
+    session = {'windir': RegValue('REG_EXPAND_SZ', '%SystemRoot%'), 'OS': RegValue('REG_SZ', 'Windows_NT'),
+               'Path': RegValue('REG_EXPAND_SZ', '%SystemRoot%\\system32;%windir%'), 'Flags': RegValue('REG_DWORD', 1)}
+    environment = _regedit.system_environment('C:\\WINNT', session)
+    assert environment['systemroot'] == 'C:\\WINNT' and environment['systemdrive'] == 'C:' and environment['os'] == 'Windows_NT'
+    assert environment['windir'] == 'C:\\WINNT' and environment['path'] == 'C:\\WINNT\\system32;C:\\WINNT' and 'flags' not in environment
+    assert _regedit.system_environment(None, {}) == {}
