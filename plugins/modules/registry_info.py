@@ -97,7 +97,7 @@ value:
 raw_value:
   description:
     - The stored data; REG_BINARY and REG_NONE as a list of C(0x..) strings, REG_EXPAND_SZ unexpanded (over
-      O(transport=winrm), the server's expanded text: see the notes).
+      O(transport=winrm), the server's expanded text, as the notes say).
   returned: success, with O(name), when the value exists
   type: raw
   sample: 'https:'
