@@ -78,6 +78,16 @@ options:
       - Directory on the controller for backups, one subdirectory per inventory hostname, as for
         M(legacy_exchange.exchange55.owa_url_protocol). Defaults to C(~/.ansible/exchange55-backups).
     type: path
+  restore_from:
+    description:
+      - Paths of C(.json) records written by O(backup=true) (RV(kb.backups)). Each value is put back exactly as it was
+        before that change, with the same type and data, or removed if it was absent. The same pipeline is used, with
+        check mode, the diff, a backup with O(backup=true), and the read-back.
+      - Each record must belong to this host and to a value that a KB in O(ids) changes. The KBs are audited after the
+        restore; the prerequisite checks do not apply to the restore itself.
+      - A REG_EXPAND_SZ prior value that the server returned expanded over WinRM is refused (C(error_kind=not_restorable)).
+    type: list
+    elements: path
   backup_encoding:
     description:
       - How the C(.reg) backup file is written. V(cp1252), the default, or another ANSI code page gives a
@@ -108,6 +118,13 @@ EXAMPLES = r'''
     ids: [Q243581]
     transport: smb
     backup: true
+  register: q243581
+
+- name: Put the values back as they were before that change
+  legacy_exchange.exchange55.kb:
+    ids: [Q243581]
+    transport: smb
+    restore_from: "{{ q243581.kb.Q243581.backups | map(attribute='backup_record') }}"
 '''
 
 RETURN = r'''
@@ -150,8 +167,13 @@ kb:
       description: The services the article asks to restart after the change.
       type: list
       elements: str
+restored:
+  description: With O(restore_from), each value restored, with its C(kb), C(key), C(name), C(before) and C(after).
+  returned: with O(restore_from)
+  type: list
+  elements: dict
 restart_required:
-  description: V(true) when any KB of the task has RV(kb.restart_required=true).
+  description: V(true) when any KB of the task has RV(kb.restart_required=true), or a restore changed a value of a KB that asks for a restart.
   returned: success
   type: bool
 reads:
@@ -194,6 +216,7 @@ ARGUMENT_SPEC = dict(
     backup=dict(type='bool', default=False),
     backup_dir=dict(type='path'),
     backup_encoding=dict(type='str', default='cp1252'),
+    restore_from=dict(type='list', elements='path'),
     **OWA_ARGUMENT_SPEC,
     **CONNECTION_ARGUMENT_SPEC,
 )

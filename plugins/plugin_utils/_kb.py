@@ -430,8 +430,8 @@ def evaluate(entry: dict, facts: dict, params: dict | None = None) -> dict:
                if key_state(facts['keys'], key) is None]
     if missing:
         prerequisites['exchange_55'] = False if family == '5.5' else None
-        return done('not_applicable', [f'{missing[0]} does not exist: the {applies["component"]} component {kb} changes is not '
-                                       'installed here'])
+        return done('not_applicable', [f'{missing[0]} does not exist, so {kb} does not apply here ({applies["component"]} '
+                                       'or the key it changes is not installed; keys are never created)'])
     if exchange.get('conflict'):
         return done('blocked', [exchange['conflict'] + '; resolve it on the server, nothing is guessed'])
     prerequisites['exchange_55'] = True if family == '5.5' else None

@@ -67,6 +67,9 @@ _NOT_XML = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 # A change the Information Store reads only at start-up: sibling ParametersPrivate KBs all restart it
 # (Q178699, Q216076, Q243581, Q148961), although Q294406 itself does not say so.
 RESTART_PENDING = 'Information Store restart pending'
+# The hosts x KBs table's cells (summary text; the HTML shows the labels).
+ABBREVIATIONS = {'compliant': 'ok', 'needs_change': 'NEEDS', 'changed': 'fixed', 'not_applicable': 'n/a', 'blocked': 'BLOCK',
+                 ERROR: 'ERROR'}
 
 
 def build_report(results: dict, mode: str, *, fail_on_blocked: bool = False, title: str | None = None,
@@ -81,10 +84,11 @@ def build_report(results: dict, mode: str, *, fail_on_blocked: bool = False, tit
     counts = {status: 0 for status in REPORT_STATUSES}
     for server in servers:
         counts[server['status']] += 1
+    matrix = kb_matrix(results)
     return {
         'schema': SCHEMA,
         'schema_version': SCHEMA_VERSION,
-        'kb': 'Q294406',
+        'kb': ', '.join(matrix['ids']) if matrix else 'Q294406',
         'title': shown(title or DEFAULT_TITLE),
         'mode': mode,
         'generated': generated.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
@@ -92,13 +96,58 @@ def build_report(results: dict, mode: str, *, fail_on_blocked: bool = False, tit
         'totals': {'servers': len(servers), 'changed': sum(s['changed'] for s in servers), 'failed': sum(s['failed'] for s in servers)},
         'counts': counts,
         'servers': servers,
+        **({'kbs': matrix} if matrix else {}),
     }
+
+
+def kb_evaluation(kbs) -> dict:
+    """A kb module result's host status: its most urgent KB's (SEVERITY), with the reasons of every KB not compliant."""
+    if not isinstance(kbs, dict) or not kbs:
+        return {}
+    statuses = {kb: entry.get('status') if isinstance(entry, dict) and entry.get('status') in STATUSES else ERROR
+                for kb, entry in kbs.items()}
+    worst = min(statuses.values(), key=SEVERITY.index)
+    reasons = [f'{kb}: {reason}' for kb, entry in kbs.items() if statuses[kb] not in ('compliant', 'not_applicable')
+               for reason in (entry.get('reasons') or [])]
+    return {'status': worst, 'reasons': reasons}
+
+
+def kb_matrix(results: dict) -> dict | None:
+    """The hosts x KBs table of kb module results: {ids, rows: [{host, statuses: {id: status}}], counts: {id: {status: n}}},
+    or None when no result carries ``kb``.  A host without a result has status 'error' for every KB."""
+    ids = []
+    for result in results.values():
+        for kb in (result or {}).get('kb') or {} if isinstance(result, dict) else ():
+            if kb not in ids:
+                ids.append(str(kb))
+    if not ids:
+        return None
+    rows, counts = [], {kb: {status: 0 for status in REPORT_STATUSES} for kb in ids}
+    for host, result in sorted(results.items(), key=lambda item: str(item[0])):
+        kbs = (result or {}).get('kb') if isinstance(result, dict) else None
+        statuses = {}
+        for kb in ids:
+            entry = (kbs or {}).get(kb)
+            statuses[kb] = entry.get('status') if isinstance(entry, dict) and entry.get('status') in STATUSES else ERROR
+            counts[kb][statuses[kb]] += 1
+        rows.append({'host': shown(str(host)), 'statuses': statuses})
+    return {'ids': ids, 'rows': rows, 'counts': counts}
+
+
+def matrix_lines(matrix: dict) -> list:
+    """The hosts x KBs table as fixed-width text: one column per KB, a status abbreviation per cell, a legend."""
+    width = max([len(row['host']) for row in matrix['rows']] + [6])
+    lines = [(f'{"server":<{width}}  ' + '  '.join(f'{kb:<7}' for kb in matrix['ids'])).rstrip()]
+    for row in matrix['rows']:
+        lines.append((f'{row["host"]:<{width}}  ' + '  '.join(f'{ABBREVIATIONS[row["statuses"][kb]]:<7}' for kb in matrix['ids'])).rstrip())
+    lines.append('  '.join(f'{ABBREVIATIONS[status]} = {status}' for status in SEVERITY))
+    return lines
 
 
 def server_entry(host: str, result, fail_on_blocked: bool = False) -> dict:
     """One report entry for a host's registered result (None, {} or a skipped result: status 'error')."""
     result = result if isinstance(result, dict) else {}
-    evaluation = result.get('q294406') if isinstance(result.get('q294406'), dict) else {}
+    evaluation = result.get('q294406') if isinstance(result.get('q294406'), dict) else kb_evaluation(result.get('kb'))
     facts = result.get('server') if isinstance(result.get('server'), dict) else {}
     exchange, store, owa = (facts.get(name) or {} for name in ('exchange', 'store', 'owa'))
     status = evaluation.get('status') if evaluation.get('status') in STATUSES else ERROR
@@ -216,6 +265,8 @@ def summary_lines(report: dict, paths: dict | None = None) -> list:
         hosts = [s['host'] for s in servers if s['status'] == status]
         shown = ', '.join(hosts[:SUMMARY_HOSTS]) + (f' and {len(hosts) - SUMMARY_HOSTS} more' if len(hosts) > SUMMARY_HOSTS else '')
         lines.append(f'{status:<16}{len(hosts):>5}  {shown}'.rstrip())
+    if report.get('kbs'):
+        lines += matrix_lines(report['kbs'])
     failed = [s['host'] for s in servers if s['failed']]
     if failed:
         lines.append(f'failed hosts: {len(failed)} ({", ".join(failed[:SUMMARY_HOSTS])}{" ..." if len(failed) > SUMMARY_HOSTS else ""})')
@@ -414,6 +465,16 @@ footer { margin-top: 12px; color: var(--muted); font-size: 12px; }
     <div class="l">{{ labels[status] }}</div></div>
 {% endfor %}
 </section>
+{% if report.kbs %}
+<table class="kbs" aria-label="Servers by KB">
+  <thead><tr><th>Server</th>{% for kb in report.kbs.ids %}<th>{{ kb }}</th>{% endfor %}</tr></thead>
+  <tbody>
+{% for row in report.kbs.rows %}
+    <tr><td><span class="host">{{ row.host }}</span></td>{% for kb in report.kbs.ids %}<td><span class="badge {{ row.statuses[kb] }}">{{ labels[row.statuses[kb]] }}</span></td>{% endfor %}</tr>
+{% endfor %}
+  </tbody>
+</table>
+{% endif %}
 <table>
   <colgroup><col class="host"><col class="status"><col class="versions"><col class="value"><col class="backup"><col class="detail"></colgroup>
   <thead><tr><th>Server</th><th>Status</th><th>Versions</th>
@@ -515,7 +576,7 @@ def check_report_settings(dest: str, name: str | None) -> str:
 def write_report(report: dict, dest: str, name: str | None, formats: list, now: datetime.datetime) -> dict:
     """Write each format as ``<dest>/<name><ext>`` (owner-only, atomically); return {format: path}.
 
-    Without ``name`` the stem is ``q294406-<mode>-<UTC time>``, with ``-2``, ``-3``... added
+    Without ``name`` the stem is ``q294406-<mode>-<UTC time>`` (``kb-...`` for a report of kb results), with ``-2``, ``-3``... added
     if a report of that second exists already, so no earlier report is overwritten.
     """
     directory = check_report_settings(dest, name)
@@ -523,7 +584,7 @@ def write_report(report: dict, dest: str, name: str | None, formats: list, now: 
     formats = list(dict.fromkeys(formats))
     stem = name
     if stem is None:
-        base = f'q294406-{report["mode"]}-{now.strftime("%Y%m%dT%H%M%SZ")}'
+        base = f'{"kb" if report.get("kbs") else "q294406"}-{report["mode"]}-{now.strftime("%Y%m%dT%H%M%SZ")}'
         stem, number = base, 1
         while any(os.path.exists(os.path.join(directory, stem + EXTENSIONS[fmt])) for fmt in formats):
             number += 1

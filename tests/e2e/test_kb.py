@@ -86,6 +86,12 @@ def runs(request, tmp_path_factory, env_factory):
                                 extra_vars=dict(extra, backup=True, backup_dir=str(workdir / 'backups')))
     out['after_apply'] = state(fleet)
     out['again'] = run_playbook(PLAYBOOK, fleet.inventory, env, results + '-again', extra_vars=extra)
+    records = {host: [item['backup_record'] for entry in result['kb'].values() for item in entry['backups']]
+               for host, result in out['apply'].results.items() if result.get('changed')}
+    out['records'] = records
+    out['rollback'] = run_playbook(PLAYBOOK, fleet.inventory, env, results + '-rollback', '--diff',
+                                   extra_vars=dict(extra, restore_records=records))
+    out['after_rollback'] = state(fleet)
     return out
 
 
@@ -156,3 +162,12 @@ def test_second_apply_changes_nothing(runs):
     assert runs['again'].rc == 0, runs['again'].output[-3000:]
     assert runs['again'].changed_total() == 0
     assert {kb: entry['status'] for kb, entry in runs['again'].results['kb_applicable']['kb'].items()} == dict.fromkeys(IDS, 'compliant')
+
+
+def test_rollback_restores_exactly_what_was_there_before(runs):
+    assert list(runs['records']) == ['kb_applicable'] and len(runs['records']['kb_applicable']) == len(WRITES)
+    result = runs['rollback'].results['kb_applicable']
+    assert not result.get('failed'), result
+    assert result['changed'] is True and len(result['restored']) == len(WRITES)
+    assert runs['after_rollback'] == runs['initial']
+    assert {kb: entry['status'] for kb, entry in result['kb'].items()} == dict.fromkeys(IDS, 'needs_change')

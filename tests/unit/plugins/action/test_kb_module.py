@@ -80,3 +80,28 @@ def test_read_back_mismatch_fails_and_stops_further_writes():
     result, _opened = run_action(kb, target, args())
     assert result['failed'] and result['error_kind'] == 'read_back_mismatch' and result['msg'].startswith('Q294406: ')
     assert target.value(PRIVATE, 'Background Cleanup') == RegValue('REG_DWORD', 0)      # nothing after the failure
+
+
+def test_restore_from_puts_every_recorded_value_back_exactly(tmp_path):
+    target = host()
+    before = {key: dict(values) for key, (_path, values) in target.registry.items()}
+    applied, _opened = run_action(kb, target, args(backup=True, backup_dir=str(tmp_path)))
+    records = [item['backup_record'] for entry in applied['kb'].values() for item in entry['backups']]
+    assert len(records) == 3                    # OWA Url Protocol, Background Cleanup (private), EnableTTL
+    restored, _opened = run_action(kb, target, args(restore_from=records))
+    assert not restored.get('failed'), restored
+    assert restored['changed'] is True and len(restored['restored']) == 3
+    assert {key: dict(values) for key, (_path, values) in target.registry.items()} == before
+    assert restored['kb']['Q243581']['status'] == 'needs_change' and restored['restart_required'] is True
+    again, _opened = run_action(kb, target, args(restore_from=records))
+    assert again['changed'] is False
+
+
+def test_restore_from_refuses_a_record_of_a_value_no_listed_kb_changes(tmp_path):
+    target = host()
+    applied, _opened = run_action(kb, target, args(backup=True, backup_dir=str(tmp_path)))
+    record = applied['kb']['Q285023']['backups'][0]['backup_record']
+    result, opened = run_action(kb, host(), {'ids': ['Q243581'], 'restore_from': [record]})
+    assert result['failed'] and result['error_kind'] == 'invalid_option'
+    assert 'EnableTTL, which none of Q243581 changes; list the KB of that value in ids' in result['msg']
+    opened.assert_not_called()

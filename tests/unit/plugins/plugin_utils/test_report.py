@@ -362,3 +362,38 @@ def test_report_settings_are_checked_without_writing(tmp_path):
                              (str(tmp_path), '../x', 'plain file name'), (str(tmp_path), 'a/b', 'plain file name')):
         with pytest.raises(ValueError, match=text):
             check_report_settings(dest, name)
+
+
+# ------------------------------------------------------------------ the kb module's hosts x KBs table
+def _kb_result(**statuses):
+    return {'changed': False, 'transport': 'winrm',
+            'kb': {kb: {'status': status, 'reasons': [f'{kb} is {status}']} for kb, status in statuses.items()}}
+
+
+def test_kb_results_give_a_hosts_by_kbs_table_and_each_host_its_most_urgent_status():
+    from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._report import build_report, render_html, summary_lines
+    results = {'exch-b': _kb_result(Q294406='compliant', Q243581='needs_change'),
+               'exch-a': _kb_result(Q294406='blocked', Q243581='not_applicable'),
+               'exch-c': None}
+    report = build_report(results, 'audit', title='KB remediation')
+    assert report['kbs']['ids'] == ['Q294406', 'Q243581'] and report['kb'] == 'Q294406, Q243581'
+    assert [(row['host'], row['statuses']) for row in report['kbs']['rows']] == [
+        ('exch-a', {'Q294406': 'blocked', 'Q243581': 'not_applicable'}),
+        ('exch-b', {'Q294406': 'compliant', 'Q243581': 'needs_change'}),
+        ('exch-c', {'Q294406': 'error', 'Q243581': 'error'})]
+    assert report['kbs']['counts']['Q294406']['blocked'] == 1
+    by_host = {server['host']: server for server in report['servers']}
+    assert by_host['exch-a']['status'] == 'blocked' and by_host['exch-a']['reasons'] == ['Q294406: Q294406 is blocked']
+    assert by_host['exch-b']['status'] == 'needs_change' and by_host['exch-c']['status'] == 'error'
+    lines = summary_lines(report)
+    table = lines[lines.index('server  Q294406  Q243581'):]
+    assert table[:5] == ['server  Q294406  Q243581', 'exch-a  BLOCK    n/a', 'exch-b  ok       NEEDS', 'exch-c  ERROR    ERROR',
+                         'ERROR = error  BLOCK = blocked  NEEDS = needs_change  fixed = changed  ok = compliant  n/a = not_applicable']
+    html = render_html(report)
+    assert '<table class="kbs"' in html and html.count('<span class="badge blocked">Blocked</span>') >= 2
+
+
+def test_q294406_results_have_no_kb_table():
+    from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._report import build_report
+    report = build_report({'exch-a': {'q294406': {'status': 'compliant', 'reasons': ['ok']}}}, 'audit')
+    assert 'kbs' not in report and report['kb'] == 'Q294406'
