@@ -101,7 +101,6 @@ class ActionModule(Exchange55Action):
             result['diff'] = diffs
         return result
 
-
     def _restore(self, host, args, entries, restores, owa, inventory_hostname):
         """Put back the prior state of each recorded value (``restore_from``), through the same pipeline; then audit."""
         result = {'changed': False, 'restored': [], 'restart_required': False}

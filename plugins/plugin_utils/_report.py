@@ -470,7 +470,8 @@ footer { margin-top: 12px; color: var(--muted); font-size: 12px; }
   <thead><tr><th>Server</th>{% for kb in report.kbs.ids %}<th>{{ kb }}</th>{% endfor %}</tr></thead>
   <tbody>
 {% for row in report.kbs.rows %}
-    <tr><td><span class="host">{{ row.host }}</span></td>{% for kb in report.kbs.ids %}<td><span class="badge {{ row.statuses[kb] }}">{{ labels[row.statuses[kb]] }}</span></td>{% endfor %}</tr>
+    <tr><td><span class="host">{{ row.host }}</span></td>
+{%- for kb in report.kbs.ids %}<td><span class="badge {{ row.statuses[kb] }}">{{ labels[row.statuses[kb]] }}</span></td>{% endfor %}</tr>
 {% endfor %}
   </tbody>
 </table>
