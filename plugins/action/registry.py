@@ -162,7 +162,7 @@ class ActionModule(RegistryAction):
 
         def read_back():
             stored = read_key(host, key, tree=scope == 'tree')
-            if _regedit.same_state(stored, prior, scope, host.same_as_written):
+            if _regedit.same_state(stored, prior, scope, host.same_as_written, spelling=True):
                 return {'after': _state(stored)}
             return {'after': _state(stored), **self._mismatch(key, 'restored the recorded state', 'the server holds something else')}
 

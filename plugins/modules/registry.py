@@ -123,6 +123,8 @@ options:
       - The JSON record of an earlier backup of this host. The key is put back exactly as the record holds it, values and
         subkeys included, and a key the record says was absent is deleted. O(path), O(name), O(data) and O(state) are then
         not used.
+      - Value names come back as the record spells them. Windows matches names in any case but keeps the stored spelling
+        on a write, so a value now spelled otherwise is deleted and written again under the recorded name.
       - A record written over O(transport=winrm) lists the REG_EXPAND_SZ values the server returned already expanded
         (WMI has no other way to read them). Their original text is unknown, so restoring such a record is refused unless
         O(restore_expanded=true). The result's RV(restore_exact) says whether a restore was exact.

@@ -317,8 +317,13 @@ def restore_ops(key: str, current: KeyState | None, prior: KeyState | None, scop
     ops = [] if current is not None else [('create_key', key)]
     now = current.values if current is not None else {}
     for name, value in prior.values.items():
-        _stored, found = find(now, name)
-        if found != value:
+        stored, found = find(now, name)
+        if found is not None and stored != name:
+            # Only the spelling differs (or more): Windows keeps a value's stored spelling when it is written under
+            # another case, so the recorded spelling comes back only by deleting and writing it again
+            # (docs/windows-semantics.md, "Value names").
+            ops += [('delete_value', key, stored), ('set', key, name, value)]
+        elif found != value:
             ops.append(('set', key, name, value))
     ops += [('delete_value', key, name) for name in now if find(prior.values, name)[1] is None]
     if scope == 'tree':
@@ -329,22 +334,25 @@ def restore_ops(key: str, current: KeyState | None, prior: KeyState | None, scop
     return ops
 
 
-def same_state(stored: KeyState | None, wanted: KeyState | None, scope: str, same=None) -> bool:
+def same_state(stored: KeyState | None, wanted: KeyState | None, scope: str, same=None, spelling: bool = False) -> bool:
     """Equal keys: the same values (names ignoring case) and, with ``scope`` 'tree', the same subkeys, recursively.
 
     ``same(wanted_value, stored_value)`` compares two values (default: equality); a RemoteHost's ``same_as_written``
-    allows for what its transport cannot read back exactly."""
+    allows for what its transport cannot read back exactly.  With ``spelling`` the values' names must also be spelled
+    alike (a restore puts the recorded spelling back)."""
     if stored is None or wanted is None:
         return stored is wanted
     same = same or _equal
     if len(stored.values) != len(wanted.values) or any(not same(find(wanted.values, name)[1], value)
                                                        for name, value in stored.values.items()):
         return False
+    if spelling and sorted(stored.values) != sorted(wanted.values):
+        return False
     if scope != 'tree':
         return True
     if len(stored.subkeys) != len(wanted.subkeys):
         return False
-    return all(same_state(sub, find(wanted.subkeys, name)[1], 'tree', same) for name, sub in stored.subkeys.items())
+    return all(same_state(sub, find(wanted.subkeys, name)[1], 'tree', same, spelling) for name, sub in stored.subkeys.items())
 
 
 def _equal(wanted, stored) -> bool:

@@ -27,9 +27,13 @@ import smbfleet  # noqa: E402
 from relay import DROP, Relay  # noqa: E402
 from test_smb_transport import PASSWORD, SETUP, STORE, RemoteError, SMBHost, _environment_problem, _skip_or_fail, _state_dir  # noqa: E402
 
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils import _regedit  # noqa: E402
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._apply import apply_ops, read_key  # noqa: E402
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._exchange55 import gather_facts  # noqa: E402
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._owa_probe import OwaAnswer  # noqa: E402
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q294406 import evaluate  # noqa: E402
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._regedit import KeyState  # noqa: E402
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue  # noqa: E402
 
 PARAMETERS_PRIVATE = 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIS\\ParametersPrivate'
 SERVICES_PATHS = {'quoted_services': '"C:\\exchsrvr"', 'unc_services': '\\\\exsrv01\\c$\\exchsrvr',
@@ -174,3 +178,19 @@ def test_task_timeout_bounds_the_whole_task_on_a_slow_link(relay_to):
     elapsed = time.monotonic() - started
     assert raised.value.kind == 'timeout' and 'task_timeout of 2s' in str(raised.value), str(raised.value)
     assert elapsed < 4.5, elapsed
+
+
+def test_a_restore_puts_the_recorded_spelling_back_in_registry_tdb(fleet):
+    """The restore's delete-and-write leaves the recorded spelling in registry.tdb itself (read with tdbdump, not through
+    SMB).  Samba would also respell on a plain write; Windows keeps the old spelling then, which the unit tests' fake
+    host does (tests/unit/plugins/plugin_utils/test_regedit.py, tests/unit/plugins/action/test_owa_url_protocol.py)."""
+    key = 'HKLM\\SOFTWARE\\Exchange55Test\\Spelling'
+    host = fleet['plain']
+    host.write_values({key: {'OWA Url Protocol': (1, 'http:\0'.encode('utf-16-le'))}})
+    prior = KeyState({'owa url protocol': RegValue('REG_SZ', 'http:')}, {})
+    with SMBHost(host.address, 'Administrator', PASSWORD, timeout=10) as client:
+        current = read_key(client, key)
+        ops = _regedit.restore_ops(key, current, prior, 'key')
+        apply_ops(client, ops)
+        assert _regedit.same_state(read_key(client, key), prior, 'key', spelling=True)
+    assert [name for name, _code, _data in host.raw_values(key)] == ['owa url protocol']

@@ -119,13 +119,23 @@ def test_restore_ops_bring_back_values_and_subkeys():
     current = KeyState({'A': RegValue('REG_SZ', 'changed'), 'extra': RegValue('REG_DWORD', 1)},
                        {'new': KeyState({}), 'sub': KeyState({'d': RegValue('REG_DWORD', 7)})})
     ops = _regedit.restore_ops('K', current, prior, 'tree')
-    assert ops == [('set', 'K', 'a', RegValue('REG_SZ', '1')), ('set', 'K', '', RegValue('REG_SZ', '')),
+    # 'A' is recorded as 'a': deleted and written again under the recorded spelling (Windows would keep 'A' on a write)
+    assert ops == [('delete_value', 'K', 'A'), ('set', 'K', 'a', RegValue('REG_SZ', '1')), ('set', 'K', '', RegValue('REG_SZ', '')),
                    ('delete_value', 'K', 'extra'), ('delete_key', 'K\\new')]
     assert _regedit.restore_ops('K', None, prior, 'key')[0] == ('create_key', 'K')
     assert _regedit.restore_ops('K', current, None, 'tree') == [('delete_key', 'K')]
     assert _regedit.restore_ops('K', prior, prior, 'tree') == []
     assert _regedit.same_state(prior, KeyState.from_record(prior.to_record()), 'tree')
     assert not _regedit.same_state(prior, current, 'key')
+
+
+def test_a_restore_puts_back_the_recorded_spelling_when_only_the_case_differs():
+    prior = KeyState({'owa url protocol': RegValue('REG_SZ', 'http:')}, {})
+    current = KeyState({'OWA Url Protocol': RegValue('REG_SZ', 'http:')}, {})
+    assert _regedit.restore_ops('K', current, prior, 'key') == [
+        ('delete_value', 'K', 'OWA Url Protocol'), ('set', 'K', 'owa url protocol', RegValue('REG_SZ', 'http:'))]
+    assert _regedit.same_state(current, prior, 'key') and not _regedit.same_state(current, prior, 'key', spelling=True)
+    assert _regedit.restore_ops('K', prior, prior, 'key') == []
 
 
 def test_what_a_change_overwrites_is_what_a_rollback_must_write_back():
