@@ -49,6 +49,35 @@ class RemoteError(Exception):
         super().__init__(' '.join(str(message).split()))
 
 
+MAX_RETRY_DELAY = 10.0     # seconds: the doubling delay between repeats stops growing there
+
+
+def run_retrying(call, *, retries: int, retry_delay: float, deadline, clock, sleep, again, still_failing, safe: bool = True):
+    """Run ``call()``; after a RemoteError marked ``transient`` (and only while ``safe``: a read, or a write of the same
+    data) wait and run it again, at most ``retries`` times: ``retry_delay`` first, then twice as long each time (at most
+    ``MAX_RETRY_DELAY``), never starting a repeat that would end past ``deadline`` (a ``clock()`` time, or None).
+
+    ``again(error)`` runs before each repeat (count it, open a new connection); ``still_failing(error, repeats)`` makes
+    the error raised once the repeats are used up.  Both transports retry through this one loop.
+    """
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except RemoteError as exc:
+            transient = getattr(exc, 'transient', False)
+            if not (safe and transient) or attempt >= retries:
+                if transient and attempt:
+                    raise still_failing(exc, attempt) from None
+                raise
+            delay = min(MAX_RETRY_DELAY, retry_delay * (2 ** attempt)) if retry_delay else 0
+            if deadline is not None and clock() + delay >= deadline:
+                raise
+            attempt += 1
+            sleep(delay)
+            again(exc)
+
+
 class RemoteHost(abc.ABC):
     """A Windows host reached from the controller.
 

@@ -23,7 +23,7 @@ import time
 import types
 
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils import _trail
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError, run_retrying
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._smb_signing import SigningError, response_verifier
 
 # Win32 error codes met in MS-RRP / MS-SCMR answers.
@@ -53,7 +53,6 @@ STATUS_PIPE_BUSY = 0xC00000AE
 STATUS_PIPE_DISCONNECTED = 0xC00000B0
 # Opening a named pipe that no server listens on: the pipe name is unknown, or no instance is free.
 _PIPE_REFUSED = (STATUS_OBJECT_NAME_NOT_FOUND, STATUS_PIPE_NOT_AVAILABLE, STATUS_PIPE_BUSY)
-MAX_RETRY_DELAY = 10.0
 _FILE_MISSING = (STATUS_NO_SUCH_FILE, STATUS_OBJECT_NAME_INVALID, STATUS_OBJECT_NAME_NOT_FOUND,
                  STATUS_OBJECT_PATH_NOT_FOUND, STATUS_FILE_IS_A_DIRECTORY)
 _AUTH_STATUSES = frozenset((
@@ -508,29 +507,24 @@ def retried(method):
     def run(self, *args, **kwargs):
         if self._retrying:
             return method(self, *args, **kwargs)
-        attempt = 0
-        while True:
-            self._retrying = True
-            try:
-                return method(self, *args, **kwargs)
-            except RemoteError as exc:
-                if not exc.transient or attempt >= self.retries:
-                    if exc.transient and attempt:
-                        again = RemoteError(f'{exc} (still failing after {attempt} retries; raise retries or retry_delay, or '
-                                            'check the network and the server\'s load)', kind=exc.kind, host=self.host, code=exc.code,
-                                            advice=exc.advice)
-                        again.transient = True
-                        raise again from None
-                    raise
-                delay = min(MAX_RETRY_DELAY, self.retry_delay * (2 ** attempt)) if self.retry_delay else 0
-                if self.deadline is not None and self._clock() + delay >= self.deadline:
-                    raise
-                attempt += 1
-                self.retried += 1
-                self._sleep(delay)
-                self._reconnect()
-            finally:
-                self._retrying = False
+
+        def again(_exc):
+            self.retried += 1
+            self._reconnect()
+
+        def still_failing(exc, repeats):
+            error = RemoteError(f'{exc} (still failing after {repeats} retries; raise retries or retry_delay, or check the '
+                                'network and the server\'s load)', kind=exc.kind, host=self.host, code=exc.code, advice=exc.advice)
+            error.transient = True
+            return error
+
+        self._retrying = True
+        try:
+            return run_retrying(lambda: method(self, *args, **kwargs), retries=self.retries, retry_delay=self.retry_delay,
+                                deadline=self.deadline, clock=self._clock, sleep=self._sleep, again=again,
+                                still_failing=still_failing)
+        finally:
+            self._retrying = False
     return run
 
 

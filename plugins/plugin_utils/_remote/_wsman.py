@@ -19,7 +19,7 @@ import time
 import xml.etree.ElementTree as ET
 
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils import _trail
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError, run_retrying
 
 try:
     import requests
@@ -50,7 +50,6 @@ TRANSIENT_HTTP = (500, 502, 503)                  # HTTP errors without a SOAP f
 E_NO_CLASS = (2147749902, 2147749904)             # 0x8004100E WBEM_E_INVALID_NAMESPACE, 0x80041010 WBEM_E_INVALID_CLASS
 _NO_CLASS_TEXT = re.compile(r'invalid (class|namespace)|class does not exist|namespace does not exist', re.IGNORECASE)
 
-MAX_RETRY_DELAY = 10.0     # seconds: the doubling delay between repeats stops growing there
 MAX_PULLS = 10000          # a server that never says EndOfSequence is a protocol error, not a hang
 _MESSAGE_LIMIT = 300
 _NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
@@ -327,25 +326,18 @@ class WSManClient:
     def _retrying(self, operation: Operation, call, safe: bool = True):
         """Run ``call()``; repeat it after a transient failure (HTTP 500, a busy server, a lost connection) while
         ``safe`` (a read, or a write that sets the same data again) with a doubling delay, at most ``retries`` times."""
-        attempt = 0
-        while True:
-            try:
-                return call()
-            except RemoteError as exc:
-                if not (safe and getattr(exc, 'transient', False)) or attempt >= self.retries:
-                    if getattr(exc, 'transient', False) and attempt:
-                        raise self._error(f'{exc} (still failing after {attempt} retries; raise retries or retry_delay, '
-                                          'or check the server\'s load)', exc.kind, exc.code, transient=True) from None
-                    raise
-                delay = min(MAX_RETRY_DELAY, self.retry_delay * (2 ** attempt)) if self.retry_delay else 0
-                if self.deadline is not None and self._clock() + delay >= self.deadline:
-                    raise
-                attempt += 1
-                self.retried += 1
-                self._sleep(delay)
-                transport = getattr(self.protocol, 'transport', None)
-                if getattr(exc, 'reconnect', False) and transport is not None:
-                    transport.close_session()   # a new connection needs a new login (HTTP.sys authenticates per connection)
+        def again(exc):
+            self.retried += 1
+            transport = getattr(self.protocol, 'transport', None)
+            if getattr(exc, 'reconnect', False) and transport is not None:
+                transport.close_session()   # a new connection needs a new login (HTTP.sys authenticates per connection)
+
+        def still_failing(exc, repeats):
+            return self._error(f'{exc} (still failing after {repeats} retries; raise retries or retry_delay, '
+                               'or check the server\'s load)', exc.kind, exc.code, transient=True)
+
+        return run_retrying(call, retries=self.retries, retry_delay=self.retry_delay, deadline=self.deadline, clock=self._clock,
+                            sleep=self._sleep, again=again, still_failing=still_failing, safe=safe)
 
     @property
     def endpoint(self) -> str:

@@ -12,7 +12,6 @@ connection in the middle of a run, and slows every message down.  Hosts whose ``
 from __future__ import annotations
 
 import pathlib
-import shutil
 import struct
 import sys
 import time
@@ -23,9 +22,8 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-import smbfleet  # noqa: E402
 from relay import DROP, Relay  # noqa: E402
-from test_smb_transport import PASSWORD, SETUP, STORE, RemoteError, SMBHost, _environment_problem, _skip_or_fail, _state_dir  # noqa: E402
+from test_smb_transport import PASSWORD, SETUP, STORE, RemoteError, SMBHost, running_fleet  # noqa: E402
 
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils import _regedit  # noqa: E402
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._apply import apply_ops, read_key  # noqa: E402
@@ -56,17 +54,8 @@ STATUS_OBJECT_NAME_NOT_FOUND = 0xC0000034
 
 @pytest.fixture(scope='module')
 def fleet():
-    reason = _environment_problem()
-    if reason:
-        _skip_or_fail(reason)
-    state = _state_dir()
-    running = smbfleet.SambaFleet(FLEET, state, subnet=FLEET_SUBNET, owa_port=0)
-    try:
-        running.start()
+    with running_fleet(FLEET, FLEET_SUBNET, owa_port=0) as running:
         yield running
-    finally:
-        running.stop()
-        shutil.rmtree(state, ignore_errors=True)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ answer fails its check and the host fails with one line.  See docs/smb-signing.m
 from __future__ import annotations
 
 import pathlib
-import shutil
 import sys
 
 import pytest
@@ -20,9 +19,8 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-import smbfleet  # noqa: E402
 from relay import Relay  # noqa: E402
-from test_smb_transport import PASSWORD, SETUP, STORE, RemoteError, RegValue, SMBHost, _environment_problem, _skip_or_fail, _state_dir  # noqa: E402
+from test_smb_transport import PASSWORD, SETUP, STORE, RemoteError, RegValue, SMBHost, running_fleet  # noqa: E402
 
 FIXED_FILE_INFO = b'\xbd\x04\xef\xfe'        # VS_FIXEDFILEINFO's signature; FileVersionLS follows 12 bytes on
 FLEET = {
@@ -41,17 +39,8 @@ RELAY_SUBNET = '127.0.48'
 
 @pytest.fixture(scope='module')
 def fleet():
-    reason = _environment_problem()
-    if reason:
-        _skip_or_fail(reason)
-    state = _state_dir()
-    running = smbfleet.SambaFleet(FLEET, state, subnet='127.0.47', owa_port=0, overrides=OVERRIDES)
-    try:
-        running.start()
+    with running_fleet(FLEET, '127.0.47', owa_port=0, overrides=OVERRIDES) as running:
         yield running
-    finally:
-        running.stop()
-        shutil.rmtree(state, ignore_errors=True)
 
 
 class Tamper:

@@ -10,6 +10,7 @@ The whole module is skipped, with the reason, when Samba cannot run on this mach
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import pathlib
@@ -153,20 +154,28 @@ def _state_dir() -> pathlib.Path:
     return path
 
 
-@pytest.fixture(scope='module')
-def fleet():
+@contextlib.contextmanager
+def running_fleet(document, subnet: str, **options):
+    """A Samba fleet for one test module, in a fresh state directory, stopped and removed afterwards; the module skips
+    (or, under EXCHANGE55_REQUIRE_SMB, fails) when Samba cannot run here."""
     reason = _environment_problem()
     if reason:
         _skip_or_fail(reason)
     state = _state_dir()
-    running = smbfleet.SambaFleet(FLEET, state, subnet='127.0.43', overrides=OVERRIDES)
+    running = smbfleet.SambaFleet(document, state, subnet=subnet, **options)
     try:
         running.start()
-        print(f'\n{len(running.hosts)} Samba hosts started in {running.startup_seconds:.2f} s')
         yield running
     finally:
         running.stop()
         shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.fixture(scope='module')
+def fleet():
+    with running_fleet(FLEET, '127.0.43', overrides=OVERRIDES) as running:
+        print(f'\n{len(running.hosts)} Samba hosts started in {running.startup_seconds:.2f} s')
+        yield running
 
 
 def connect(fleet, name, **options) -> SMBHost:

@@ -10,7 +10,6 @@ Each is read through SMBHost, written back, and compared with Samba's registry.t
 from __future__ import annotations
 
 import pathlib
-import shutil
 import sys
 
 import pytest
@@ -19,8 +18,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-import smbfleet  # noqa: E402
-from test_smb_transport import PASSWORD, RegValue, SMBHost, _environment_problem, _skip_or_fail, _state_dir  # noqa: E402
+from test_smb_transport import PASSWORD, RegValue, SMBHost, running_fleet  # noqa: E402
 
 KEY = r'HKLM\SOFTWARE\Exchange55Test\Values'
 FLEET = {'defaults': {'username': 'Administrator', 'password': PASSWORD}, 'hosts': {'values': {}, 'values_nt4': {'username': 'EXCHLAB\\exadmin'}}}
@@ -52,19 +50,10 @@ LARGE = {'2049 bytes': 2049, '64 KiB': 64 * 1024, '64 KiB + 1': 64 * 1024 + 1, '
 
 @pytest.fixture(scope='module')
 def fleet():
-    reason = _environment_problem()
-    if reason:
-        _skip_or_fail(reason)
-    state = _state_dir()
-    running = smbfleet.SambaFleet(FLEET, state, subnet='127.0.44', owa_port=0, overrides={'values_nt4': {'port': 139}})
-    try:
-        running.start()
+    with running_fleet(FLEET, '127.0.44', owa_port=0, overrides={'values_nt4': {'port': 139}}) as running:
         for host in running.hosts.values():
             host.write_values({KEY: {**MALFORMED, **{name: (3, bytes(index % 251 for index in range(size))) for name, size in LARGE.items()}}})
         yield running
-    finally:
-        running.stop()
-        shutil.rmtree(state, ignore_errors=True)
 
 
 def connect(fleet, name='values') -> SMBHost:
