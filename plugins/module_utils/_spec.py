@@ -27,6 +27,17 @@ CONNECTION_ARGUMENT_SPEC = dict(
     task_timeout=dict(type='int', default=0),
 )
 
+# registry and registry_info: the key and the value (doc fragment registry_key)
+REGISTRY_KEY_ARGUMENT_SPEC = dict(
+    path=dict(type='str', required=True, aliases=['key']),
+    name=dict(type='str', aliases=['entry', 'value']),
+)
+
+# the .reg backup's code page, for every module that backs up before writing (doc fragment registry_key.BACKUP_ENCODING)
+BACKUP_ENCODING_ARGUMENT_SPEC = dict(
+    backup_encoding=dict(type='str', default='cp1252'),
+)
+
 OWA_ARGUMENT_SPEC = dict(
     owa_ssl_required=dict(type='str', choices=['auto', 'true', 'false'], default='auto'),
     owa_url=dict(type='str'),

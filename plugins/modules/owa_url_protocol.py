@@ -30,6 +30,7 @@ author:
 extends_documentation_fragment:
   - legacy_exchange.exchange55.connection
   - legacy_exchange.exchange55.owa
+  - legacy_exchange.exchange55.registry_key.BACKUP_ENCODING
   - legacy_exchange.exchange55.attributes
 attributes:
   check_mode:
@@ -78,16 +79,6 @@ options:
         P(legacy_exchange.exchange55.backup_records#lookup) resolves it the same way.
       - Defaults to C(~/.ansible/exchange55-backups).
     type: path
-  backup_encoding:
-    description:
-      - How the C(.reg) backup file is written. The C(.json) record always holds the exact data.
-      - The server's ANSI code page (V(cp1252), the default, V(cp1251), V(cp932), ...) gives a C(REGEDIT4) file, which
-        NT 4.0's regedit imports.
-      - V(utf-16) gives a C(Windows Registry Editor Version 5.00) file (UTF-16LE with a byte order mark), which Windows
-        2000's regedit imports and NT 4.0's does not. Use it when the key holds characters outside the code page.
-      - A key holding a character the chosen code page lacks stops the change before anything is written.
-    type: str
-    default: cp1252
   restart_information_store:
     description:
       - After a change (not in check mode), restart the Information Store service (C(MSExchangeIS)) and wait until it
@@ -267,6 +258,7 @@ transport:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.legacy_exchange.exchange55.plugins.module_utils._spec import (
+    BACKUP_ENCODING_ARGUMENT_SPEC,
     CONNECTION_ARGUMENT_SPEC,
     OWA_ARGUMENT_SPEC,
     controller_only,
@@ -282,7 +274,7 @@ ARGUMENT_SPEC = dict(
     restart_timeout=dict(type='int', default=300),
     restore_from=dict(type='path'),
     restore_expanded=dict(type='bool', default=False),
-    backup_encoding=dict(type='str', default='cp1252'),
+    **BACKUP_ENCODING_ARGUMENT_SPEC,
     **OWA_ARGUMENT_SPEC,
     **CONNECTION_ARGUMENT_SPEC,
 )

@@ -32,6 +32,8 @@ description:
 author:
   - legacy_exchange.exchange55 contributors (@legacy-exchange)
 extends_documentation_fragment:
+  - legacy_exchange.exchange55.registry_key
+  - legacy_exchange.exchange55.registry_key.BACKUP_ENCODING
   - legacy_exchange.exchange55.connection
   - legacy_exchange.exchange55.attributes
 attributes:
@@ -46,21 +48,6 @@ attributes:
     platforms: windows
     description: Targets Windows NT 4.0, Windows 2000 (O(transport=smb)) or WinRM-enabled hosts (O(transport=winrm)).
 options:
-  path:
-    description:
-      - The registry key, in PowerShell drive form (C(HKLM:\SOFTWARE\MyCompany)), in registry form
-        (C(HKLM\SOFTWARE\MyCompany)) or with the long hive name (C(HKEY_LOCAL_MACHINE\SOFTWARE\MyCompany)).
-      - The hive is one of HKLM, HKU, HKCR and HKCC. HKCU is refused, because a remote session has no current user; use
-        C(HKU:\<SID>) instead.
-    type: str
-    required: true
-    aliases: [key]
-  name:
-    description:
-      - The value's name. Omitted or empty means the key's default value; C((Default)) is a real value of that name, as
-        in win_regedit.
-    type: str
-    aliases: [entry, value]
   data:
     description:
       - The value's data. Without it, only the key is ensured (O(state=present)).
@@ -107,17 +94,6 @@ options:
   backup_dir:
     description: Where backups are written, one folder per inventory host. Defaults to C(~/.ansible/exchange55-backups).
     type: path
-  backup_encoding:
-    description:
-      - How the C(.reg) backup file is written. The C(.json) record always holds the exact data.
-      - The server's ANSI code page (V(cp1252), the default, V(cp1251), V(cp932), ...) gives a C(REGEDIT4) file, which
-        NT 4.0's regedit imports.
-      - V(utf-16) gives a C(Windows Registry Editor Version 5.00) file (UTF-16LE with a byte order mark), which Windows
-        2000's regedit imports and NT 4.0's does not. Use it when the key holds characters outside the code page.
-      - A key holding a character the chosen code page lacks stops the change before anything is written; in check mode
-        the task reports it.
-    type: str
-    default: cp1252
   restore_from:
     description:
       - The JSON record of an earlier backup of this host. The key is put back exactly as the record holds it, values and
@@ -262,11 +238,15 @@ transport:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.legacy_exchange.exchange55.plugins.module_utils._spec import CONNECTION_ARGUMENT_SPEC, controller_only
+from ansible_collections.legacy_exchange.exchange55.plugins.module_utils._spec import (
+    BACKUP_ENCODING_ARGUMENT_SPEC,
+    CONNECTION_ARGUMENT_SPEC,
+    REGISTRY_KEY_ARGUMENT_SPEC,
+    controller_only,
+)
 
 ARGUMENT_SPEC = dict(
-    path=dict(type='str', required=True, aliases=['key']),
-    name=dict(type='str', aliases=['entry', 'value']),
+    **REGISTRY_KEY_ARGUMENT_SPEC,
     data=dict(type='raw'),
     type=dict(type='str', default='string', aliases=['datatype'],
               choices=['binary', 'dword', 'expandstring', 'multistring', 'none', 'qword', 'string', 'REG_BINARY', 'REG_DWORD',
@@ -279,7 +259,7 @@ ARGUMENT_SPEC = dict(
     backup_dir=dict(type='path'),
     restore_from=dict(type='path'),
     restore_expanded=dict(type='bool', default=False),
-    backup_encoding=dict(type='str', default='cp1252'),
+    **BACKUP_ENCODING_ARGUMENT_SPEC,
     **CONNECTION_ARGUMENT_SPEC,
 )
 

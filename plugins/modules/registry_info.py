@@ -16,6 +16,7 @@ description:
 author:
   - legacy_exchange.exchange55 contributors (@legacy-exchange)
 extends_documentation_fragment:
+  - legacy_exchange.exchange55.registry_key
   - legacy_exchange.exchange55.connection
   - legacy_exchange.exchange55.attributes
 attributes:
@@ -29,20 +30,6 @@ attributes:
     support: full
     platforms: windows
     description: Targets Windows NT 4.0, Windows 2000 (O(transport=smb)) or WinRM-enabled hosts (O(transport=winrm)).
-options:
-  path:
-    description:
-      - The key, as for M(legacy_exchange.exchange55.registry) (C(HKLM:\SOFTWARE\MyCompany), C(HKLM\...) or
-        C(HKEY_LOCAL_MACHINE\...); HKLM, HKU, HKCR or HKCC).
-    type: str
-    required: true
-    aliases: [key]
-  name:
-    description:
-      - A value to read. Without it the key is read (its values and subkey names). An empty string is the key's default
-        value.
-    type: str
-    aliases: [entry, value]
 notes:
   - For a REG_EXPAND_SZ value, C(value) is the text expanded and C(raw_value) the stored text, as win_reg_stat returns
     them. Over O(transport=smb) the stored text is read and expanded with the server's system environment, read from its
@@ -124,11 +111,10 @@ transport:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.legacy_exchange.exchange55.plugins.module_utils._spec import CONNECTION_ARGUMENT_SPEC, controller_only
+from ansible_collections.legacy_exchange.exchange55.plugins.module_utils._spec import CONNECTION_ARGUMENT_SPEC, REGISTRY_KEY_ARGUMENT_SPEC, controller_only
 
 ARGUMENT_SPEC = dict(
-    path=dict(type='str', required=True, aliases=['key']),
-    name=dict(type='str', aliases=['entry', 'value']),
+    **REGISTRY_KEY_ARGUMENT_SPEC,
     **CONNECTION_ARGUMENT_SPEC,
 )
 

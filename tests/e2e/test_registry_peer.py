@@ -33,12 +33,9 @@ import sys
 import tempfile
 
 import pytest
-import yaml
 
-from fleetctl import REPO_ROOT, Fleet, require_transport, run_playbook
-
-FLEET_FILE = os.path.join(REPO_ROOT, 'tests', 'e2e', 'fleets', 'registry_peer.yml')
-PLAYBOOK = os.path.join(REPO_ROOT, 'tests', 'e2e', 'playbooks', 'registry_cases.yml')
+from fleetctl import REPO_ROOT, Fleet
+from registry_runs import RegistryRuns
 SUBNETS = {'winrm': '127.0.64', 'smb': '127.0.65'}
 PEER = 'HKLM\\SOFTWARE\\Peer'
 HOST = 'win2000_server'
@@ -77,19 +74,6 @@ HOSTS = {case: ('nt4_server' if case == 'qword_on_nt4' else HOST) for case in CA
 WINRM_ONLY = {'qword_on_nt4'}
 
 
-def fleet_file(transport: str, workdir) -> str:
-    """The fleet file, without the NT 4.0 host for smb (see WINRM_ONLY)."""
-    if transport == 'winrm':
-        return FLEET_FILE
-    with open(FLEET_FILE, encoding='utf-8') as handle:
-        document = yaml.safe_load(handle)
-    document['hosts'].pop('nt4_server')
-    path = os.path.join(str(workdir), 'registry_peer_smb.yml')
-    with open(path, 'w', encoding='utf-8') as handle:
-        yaml.safe_dump(document, handle)
-    return path
-
-
 def tree(fleet: Fleet, host: str, root: str) -> dict:
     """{key path (lower case): {value name: {type, data}}} of ``root`` and every key below it, as the server holds them."""
     if fleet.transport == 'smb':
@@ -123,18 +107,14 @@ def values(fleet, host, path):
 
 @pytest.fixture(scope='module', params=['winrm', 'smb'])
 def peer(request, tmp_path_factory, env_factory):
-    require_transport(request.param)
-    workdir = tmp_path_factory.mktemp(f'registry-peer-{request.param}')
-    fleet = Fleet(request.param, fleet_file(request.param, workdir), str(workdir), SUBNETS[request.param])
-    request.addfinalizer(fleet.stop)
-    env = env_factory(workdir)
+    runner = RegistryRuns(request, tmp_path_factory, env_factory, 'registry-peer', SUBNETS)
+    fleet = runner.fleet
     cases = [{'case': case, 'host': HOSTS[case], 'args': args} for case, args in CASES.items()
              if request.param == 'winrm' or case not in WINRM_ONLY]
     hosts = {case['host'] for case in cases}
     runs = {'fleet': fleet, 'transport': request.param, 'initial': {h: keys(fleet, h, PEER) for h in hosts}}
     for phase, flags in (('check', ('--check', '--diff')), ('apply', ('--diff',)), ('again', ())):
-        runs[phase] = run_playbook(PLAYBOOK, fleet.inventory, env, str(workdir / f'results-{phase}'), *flags,
-                                   extra_vars={'cases': cases, 'connect_timeout': 10}).results
+        runs[phase] = runner.play(phase, cases, *flags)
         runs[f'after_{phase}'] = {h: keys(fleet, h, PEER) for h in hosts}
     return runs
 

@@ -22,14 +22,12 @@ import sys
 
 import pytest
 
-from fleetctl import REPO_ROOT, Fleet, require_transport, run_playbook
+from fleetctl import REPO_ROOT, Fleet
+from registry_runs import INFO_PLAYBOOK, RegistryRuns
 
 sys.path.insert(0, os.path.join(REPO_ROOT, 'tests', 'smbhost'))
 import smbfleet  # noqa: E402  pylint: disable=wrong-import-position
 
-PLAYBOOK = os.path.join(REPO_ROOT, 'tests', 'e2e', 'playbooks', 'registry_cases.yml')
-INFO_PLAYBOOK = os.path.join(REPO_ROOT, 'tests', 'e2e', 'playbooks', 'registry_info_cases.yml')
-FLEET_FILE = os.path.join(REPO_ROOT, 'tests', 'e2e', 'fleets', 'registry_peer.yml')
 SUBNETS = {'winrm': '127.0.66', 'smb': '127.0.67'}
 HOST = 'win2000_server'
 KEY = 'HKLM\\SOFTWARE\\RoundTrip'
@@ -73,11 +71,6 @@ SMB_ONLY = {
 }
 
 
-def fleet_file(transport: str, workdir) -> str:
-    from test_registry_peer import fleet_file as peer_fleet_file  # pylint: disable=import-outside-toplevel
-    return peer_fleet_file(transport, workdir)
-
-
 def cases(transport: str) -> list[dict]:
     forms = dict(FORMS, **SMB_ONLY)
     out = [{'case': f'set {name!r}', 'host': HOST, 'args': {'path': KEY, 'name': name, **args}} for name, (args, _want) in forms.items()]
@@ -107,17 +100,13 @@ def as_stored(fleet: Fleet, record: dict):
 
 @pytest.fixture(scope='module', params=['winrm', 'smb'])
 def trip(request, tmp_path_factory, env_factory):
-    require_transport(request.param)
-    workdir = tmp_path_factory.mktemp(f'registry-roundtrip-{request.param}')
-    fleet = Fleet(request.param, fleet_file(request.param, workdir), str(workdir), SUBNETS[request.param])
-    request.addfinalizer(fleet.stop)
-    env = env_factory(workdir)
-    backups = str(workdir / 'backups')
+    runner = RegistryRuns(request, tmp_path_factory, env_factory, 'registry-roundtrip', SUBNETS)
+    fleet = runner.fleet
+    backups = str(runner.workdir / 'backups')
     runs = {'fleet': fleet}
 
-    def play(name, items, playbook=PLAYBOOK, **extra):
-        runs[name] = run_playbook(playbook, fleet.inventory, env, str(workdir / f'results-{name}'),
-                                  extra_vars={'cases': items, 'connect_timeout': 10, **extra}).results
+    def play(name, items, **extra):
+        runs[name] = runner.play(name, items, **extra)
 
     play('write', cases(request.param))
     expand = [{'case': name, 'host': HOST, 'args': {'path': EXP, 'name': name, **args}} for name, (args, _want) in EXPAND.items()]
