@@ -49,7 +49,7 @@ options:
   ids:
     description:
       - The KB articles to audit and apply, in order, for example V(Q294406). The catalog has V(Q294406), V(Q243581),
-        V(Q195203), V(Q285023), V(Q192593), V(Q223161), V(Q194131), V(Q258745), V(Q157420) and V(Q185693).
+        V(Q195203), V(Q285023), V(Q192593), V(Q223161), V(Q194131), V(Q258745), V(Q157420), V(Q185693) and V(Q247654).
         C(docs/catalog.md) describes each of them.
       - An id that is not in the catalog fails the task before it connects.
     type: list
@@ -60,7 +60,7 @@ options:
       - "Parameters per KB, as C({KB id: {name: value}})."
       - "A fix whose data is the administrator's choice has no default. An example is Q285023's C(EnableTTL), which is
         V(0) or V(1). It needs its parameter (C(Q285023: {enable_ttl: 1})), or the task fails before it connects and
-        says which values there are."
+        says which values there are. A range works the same way, for example C(Q247654: {ver_pages: 2000})."
       - "A condition that cannot be read from the server is declared here as V(true) or V(false). Examples are
         C(Q195203: {ccmail_801_clients: true}) and C(Q294406: {owa_ssl_only: true}). Q294406's condition also comes
         from O(owa_ssl_required)."

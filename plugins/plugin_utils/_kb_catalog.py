@@ -411,4 +411,48 @@ ENTRIES = (
             'Directory, Information Store, MTA); connectors installed on the server are Exchange services too.',
         ],
     },
+    {
+        'id': 'Q247654',
+        'title': 'XADM: Directory Replication Doesn\'t Work, Event 1171',
+        'source': 'kb/247/Q247654/README.md',
+        'applies_to': {'family': '5.5', 'min_service_pack': None, 'component': 'MSExchangeDS', 'files': []},
+        'condition': {
+            'input': 'ds_event_1171',
+            'description': 'the Directory logs MSExchangeDS event 1171 (exception e0010004, -1069) and intrasite replication '
+                           'does not work',
+            'why_not_remote': 'an event in the application log, which these transports do not read',
+        },
+        'changes': [
+            {'key': _SERVICES + '\\MSExchangeDS\\Parameters', 'name': 'EDB max ver pages (increment over the minimum)',
+             'type': 'REG_DWORD',
+             'range': {'param': 'ver_pages', 'min': 2000, 'max': 0xFFFFFFFF,
+                       'unit': '16-KB pages (the article starts at 2000 and raises it in steps of 1000)'}},
+        ],
+        'restart': {'services': ['MSExchangeDS'],
+                    'as_written': '5. Re-start the Exchange Directory Service for these changes to take effect.'},
+        'quotes': {
+            'condition': [
+                'Intrasite replication does not work for the site naming context, and the Event Viewer application log '
+                'displays the following event ID: / Event ID: 1171 / Source: MSExchangeDS',
+                'This setting must be added to all Exchange Server computers in the organization that are receiving the '
+                'events described in the "Symptoms" section.',
+            ],
+            'registry': [
+                'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeDS\\Parameters',
+                'Value Name: EDB max ver pages (increment over the minimum) / Data Type: REG_DWORD / Radix: Decimal / '
+                'Value: 2000',
+                'NOTE: You need to enter all the above text after "Value Name:", including the text in parentheses, exactly '
+                'as it appears above.',
+                'NOTE: If the value of 2,000 (default 1,000) is not adequate, increase this value in increments of 1,000.',
+                'It is important to not set this value too high as you deplete the memory resources on your Exchange Server '
+                'computer and potentially hinder its performance.',
+            ],
+            'restart': ['5. Re-start the Exchange Directory Service for these changes to take effect.'],
+        },
+        'notes': [
+            'The data is a range: params.Q247654.ver_pages is required (2000 is the article\'s first value; no default). '
+            'The article names no upper limit, only the memory it costs (ver_pages x 16 KB).',
+            'The article applies to 5.0 and 5.5; the catalog applies it to 5.5 only, like every entry.',
+        ],
+    },
 )

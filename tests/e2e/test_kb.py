@@ -25,13 +25,19 @@ CCMC = SERVICES + '\\MSExchangeCCMC\\Parameters'
 IMC = SERVICES + '\\MSExchangeIMC\\Parameters'
 MSMI = SERVICES + '\\MSExchangeMSMI\\Parameters'
 MTA = SERVICES + '\\MSExchangeMTA\\Parameters'
-IDS = ['Q294406', 'Q243581', 'Q195203', 'Q285023', 'Q192593', 'Q223161', 'Q194131', 'Q258745', 'Q157420', 'Q185693']
+DS = SERVICES + '\\MSExchangeDS\\Parameters'
+TEN = ['Q294406', 'Q243581', 'Q195203', 'Q285023', 'Q192593', 'Q223161', 'Q194131', 'Q258745', 'Q157420', 'Q185693']
+IDS = TEN + ['Q247654']
 INPUTS = {'Q195203': 'ccmail_801_clients', 'Q223161': 'zero_on_backup', 'Q194131': 'disable_esmtp_advertising',
-          'Q258745': 'slow_smtp_banner', 'Q157420': 'msmail_clients', 'Q185693': 'routing_recalculation_spins'}
+          'Q258745': 'slow_smtp_banner', 'Q157420': 'msmail_clients', 'Q185693': 'routing_recalculation_spins',
+          'Q247654': 'ds_event_1171'}
 
 
 def params(declared: bool) -> dict:
-    return dict({kb: {name: declared} for kb, name in INPUTS.items()}, Q285023={'enable_ttl': 1})
+    given = {kb: {name: declared} for kb, name in INPUTS.items()}
+    given['Q285023'] = {'enable_ttl': 1}
+    given['Q247654']['ver_pages'] = 2000
+    return given
 
 
 PARAMS_BY_HOST = {'kb_condition_false': params(False)}
@@ -41,9 +47,10 @@ N, C, B, NA = 'needs_change', 'compliant', 'blocked', 'not_applicable'
 AUDIT = {
     'kb_applicable': dict.fromkeys(IDS, N),
     'kb_fixed': dict.fromkeys(IDS, C),
-    'kb_prerequisites_missing': dict(zip(IDS, [B, NA, NA, B, NA, C, C, C, NA, NA])),
-    'kb_sp1': dict(zip(IDS, [B, C, B, NA, B, B, NA, NA, NA, B])),
-    'kb_condition_false': dict(zip(IDS, [NA, C, NA, C, C, NA, NA, NA, NA, NA])),
+    'kb_prerequisites_missing': dict(zip(IDS, [B, NA, NA, B, NA, C, C, C, NA, NA, C])),
+    'kb_sp1': dict(zip(IDS, [B, C, B, NA, B, B, NA, NA, NA, B, C])),
+    'kb_condition_false': dict(zip(IDS, [NA, C, NA, C, C, NA, NA, NA, NA, NA, NA])),
+    'kb_exchange_2000': dict.fromkeys(IDS, NA),
 }
 # (key, value name, what the apply leaves on kb_applicable)
 WRITES = [
@@ -58,8 +65,9 @@ WRITES = [
     (IMC, 'DisableReverseResolve', {'type': 'REG_DWORD', 'data': 1}),
     (MSMI, 'Non-MAPI Embedded Messages', {'type': 'REG_DWORD', 'data': 1}),
     (MTA, 'RID Consistency Checking', {'type': 'REG_DWORD', 'data': 0}),
+    (DS, 'EDB max ver pages (increment over the minimum)', {'type': 'REG_DWORD', 'data': 2000}),
 ]
-KEYS = (PRIVATE, PUBLIC, SYSTEM, CCMC, IMC, MSMI, MTA)
+KEYS = (PRIVATE, PUBLIC, SYSTEM, CCMC, IMC, MSMI, MTA, DS)
 
 
 def state(fleet):
@@ -79,9 +87,12 @@ def runs(request, tmp_path_factory, env_factory):
     out['check'] = run_playbook(PLAYBOOK, fleet.inventory, env, results + '-check', '--check', '--diff', extra_vars=extra)
     out['after_check'] = state(fleet)
     out['undeclared'] = run_playbook(PLAYBOOK, fleet.inventory, env, results + '-undeclared', '--check', '--limit', 'kb_applicable',
-                                     extra_vars=dict(extra, kb_params={'Q285023': {'enable_ttl': 1}}, kb_params_by_host={}))
+                                     extra_vars=dict(extra, kb_params={'Q285023': {'enable_ttl': 1}, 'Q247654': {'ver_pages': 2000}}, kb_params_by_host={}))
     out['reads'] = run_playbook(PLAYBOOK, fleet.inventory, env, results + '-reads', '--check', '--limit', 'kb_applicable',
                                 extra_vars=dict(extra, kb_ids=['Q294406'], kb_params={}, kb_params_by_host={}))
+    ten = {kb: value for kb, value in params(True).items() if kb in TEN}
+    out['ten'] = run_playbook(PLAYBOOK, fleet.inventory, env, results + '-ten', '--check', '--limit', 'kb_applicable',
+                              extra_vars=dict(extra, kb_ids=TEN, kb_params=ten, kb_params_by_host={}))
     out['apply'] = run_playbook(PLAYBOOK, fleet.inventory, env, results + '-apply', '--diff',
                                 extra_vars=dict(extra, backup=True, backup_dir=str(workdir / 'backups')))
     out['after_apply'] = state(fleet)
@@ -128,12 +139,12 @@ def test_an_undeclared_condition_is_reported_not_skipped(runs):
     assert entry['status'] == 'blocked' and entry['condition'] == 'not_checkable' and entry['changes'] == []
     assert 'cannot be checked remotely' in entry['reasons'][0]
     undeclared = runs['undeclared'].results['kb_applicable']['kb']
-    assert [kb for kb in IDS if undeclared[kb]['condition'] == 'not_checkable'] == ['Q195203', *list(INPUTS)[1:]]
+    assert [kb for kb in IDS if undeclared[kb]['condition'] == 'not_checkable'] == list(INPUTS)
 
 
 def test_ten_kbs_read_each_key_once(runs):
     """docs/performance.md: the reads of 10 KBs against those of Q294406 alone, on the same server."""
-    ten, one = runs['check'].results['kb_applicable']['reads'], runs['reads'].results['kb_applicable']['reads']
+    ten, one = runs['ten'].results['kb_applicable']['reads'], runs['reads'].results['kb_applicable']['reads']
     # Q294406 alone: the identification (Setup list + 3 values, Store.exe, ParametersPrivate list) and the MSExchangeIS key.
     # Each other key adds one listing, each value present one read, each file one read.
     # Q294406 alone: the identification (Setup listed, its 3 values, Store.exe, ParametersPrivate listed) and the
@@ -142,6 +153,8 @@ def test_ten_kbs_read_each_key_once(runs):
     # Cleanup twice, the IMC ImagePath, DisableReverseResolve) and 3 files (Ccmc.exe, Ccmsg.dll, Msexcimc.exe).
     assert one == 7, one
     assert ten == 7 + 10 + 4 + 3, ten
+    # Q247654 adds the MSExchangeDS key and its Parameters (its value is not there yet): two listings.
+    assert runs['check'].results['kb_applicable']['reads'] == ten + 2
 
 
 def test_apply_writes_exactly_the_planned_values_and_reads_them_back(runs):
@@ -153,7 +166,7 @@ def test_apply_writes_exactly_the_planned_values_and_reads_them_back(runs):
         assert after[key][name] == want, (key, name, after[key])
     assert result['kb']['Q243581']['restart_required'] is True and result['kb']['Q285023']['restart_required'] is False
     assert all(entry['backups'] for entry in result['kb'].values())
-    for host in ('kb_fixed', 'kb_prerequisites_missing', 'kb_sp1', 'kb_condition_false'):
+    for host in ('kb_fixed', 'kb_prerequisites_missing', 'kb_sp1', 'kb_condition_false', 'kb_exchange_2000'):
         assert runs['after_apply'][host] == runs['initial'][host], host
         assert runs['apply'].results[host]['changed'] is False
 

@@ -194,3 +194,20 @@ def test_image_path_forms():
     assert _kb.image_path('C:\\exchsrvr\\a.EXE /x') == 'C:\\exchsrvr\\a.EXE'
     assert _kb.image_path('%SystemRoot%\\a.exe') is None
     assert _kb.image_path('a.exe') is None
+
+
+def test_range_parameter_has_no_default_and_is_checked():
+    with pytest.raises(ValueError, match=r'^Q247654 needs params.Q247654.ver_pages: EDB max ver pages \(increment over the '
+                                         r'minimum\) is a number from 2000 to 4294967295 16-KB pages'):
+        _kb.select(['Q247654'])
+    with pytest.raises(ValueError, match='params.Q247654.ver_pages is 1000, but'):
+        _kb.select(['Q247654'], {'Q247654': {'ver_pages': 1000}})
+    entry = _kb.select(['Q247654'], {'Q247654': {'ver_pages': 3000}})[0]
+    spec = exchange55_server()
+    spec['registry'][SERVICES + '\\MSExchangeDS\\Parameters'] = {
+        'EDB max ver pages (increment over the minimum)': {'type': 'REG_DWORD', 'data': 2000}}
+    spec['registry'][SERVICES + '\\MSExchangeDS'] = {}
+    found, _host = facts(spec, ['Q247654'])
+    result = _kb.evaluate(entry, found, {'ver_pages': 3000, 'ds_event_1171': True})
+    assert result['status'] == 'needs_change' and result['reasons'] == [
+        'EDB max ver pages (increment over the minimum) is REG_DWORD 0x000007d0 (2000); must be REG_DWORD 0x00000bb8 (3000)']
