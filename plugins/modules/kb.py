@@ -33,6 +33,7 @@ author:
 extends_documentation_fragment:
   - legacy_exchange.exchange55.connection
   - legacy_exchange.exchange55.owa
+  - legacy_exchange.exchange55.registry_key.BACKUP_ENCODING
   - legacy_exchange.exchange55.attributes
 attributes:
   check_mode:
@@ -88,12 +89,6 @@ options:
       - A REG_EXPAND_SZ prior value that the server returned expanded over WinRM is refused (C(error_kind=not_restorable)).
     type: list
     elements: path
-  backup_encoding:
-    description:
-      - How the C(.reg) backup file is written. V(cp1252), the default, or another ANSI code page gives a
-        C(REGEDIT4) file. V(utf-16) gives a Version 5.00 file.
-    type: str
-    default: cp1252
 notes:
   - The module restarts nothing. A change to a KB that asks for a restart returns RV(kb.restart_required=true) with the
     services to restart.
@@ -205,6 +200,7 @@ transport:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.legacy_exchange.exchange55.plugins.module_utils._spec import (
+    BACKUP_ENCODING_ARGUMENT_SPEC,
     CONNECTION_ARGUMENT_SPEC,
     OWA_ARGUMENT_SPEC,
     controller_only,
@@ -215,8 +211,8 @@ ARGUMENT_SPEC = dict(
     params=dict(type='dict', default={}),
     backup=dict(type='bool', default=False),
     backup_dir=dict(type='path'),
-    backup_encoding=dict(type='str', default='cp1252'),
     restore_from=dict(type='list', elements='path'),
+    **BACKUP_ENCODING_ARGUMENT_SPEC,
     **OWA_ARGUMENT_SPEC,
     **CONNECTION_ARGUMENT_SPEC,
 )
