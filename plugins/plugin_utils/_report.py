@@ -427,8 +427,12 @@ footer { margin-top: 12px; color: var(--muted); font-size: 12px; }
 <header>
   <div>
     <h1>{{ report.title }}</h1>
+{% if report.kbs %}
+    <p class="sub">Microsoft Exchange Server 5.5 &middot; {{ report.kbs.ids | length }} KB articles: {{ report.kb }}</p>
+{% else %}
     <p class="sub">Microsoft Exchange Server 5.5 &middot; <code>OWA Url Protocol</code> = REG_SZ <code>https:</code>
       under <code>HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIS\\ParametersPrivate</code></p>
+{% endif %}
   </div>
   <div class="meta"><span class="mode">{{ report.mode }}</span><br>{{ report.generated | replace('T', ' ') | replace('Z', ' UTC') }}<br>
     {{ report.totals.servers }} servers, {{ report.totals.changed }} {{ 'would change' if report.mode == 'audit' else 'changed' }},
@@ -477,9 +481,11 @@ footer { margin-top: 12px; color: var(--muted); font-size: 12px; }
 </table>
 {% endif %}
 <table>
-  <colgroup><col class="host"><col class="status"><col class="versions"><col class="value"><col class="backup"><col class="detail"></colgroup>
+  <colgroup><col class="host"><col class="status"><col class="versions">{% if not report.kbs %}<col class="value">{% endif %}<col class="backup"><col class="detail"></colgroup>
   <thead><tr><th>Server</th><th>Status</th><th>Versions</th>
+{% if not report.kbs %}
     <th>OWA Url Protocol<br>before &rarr; {{ 'planned' if report.mode == 'audit' else 'after' }}</th>
+{% endif %}
     <th>Backup</th><th>Reasons / error</th></tr></thead>
   <tbody>
 {% for s in rows %}
@@ -499,6 +505,7 @@ footer { margin-top: 12px; color: var(--muted); font-size: 12px; }
 {% endif %}
 {% endif %}
       </td>
+{% if not report.kbs %}
       <td>
 {% if s.status == 'error' and not s.before and not s.after %}
         <span class="small">not read</span>
@@ -508,6 +515,7 @@ footer { margin-top: 12px; color: var(--muted); font-size: 12px; }
         <code>{{ value_text(s.before) }}</code><br><span class="small">unchanged</span>
 {% endif %}
       </td>
+{% endif %}
       <td>
 {% if s.backup_file %}
         <code>{{ s.backup_file | basename }}</code><br><span class="small">in {{ s.backup_file | dirname }}</span>

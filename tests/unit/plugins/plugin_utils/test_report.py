@@ -391,6 +391,14 @@ def test_kb_results_give_a_hosts_by_kbs_table_and_each_host_its_most_urgent_stat
                          'ERROR = error  BLOCK = blocked  NEEDS = needs_change  fixed = changed  ok = compliant  n/a = not_applicable']
     html = render_html(report)
     assert '<table class="kbs"' in html and html.count('<span class="badge blocked">Blocked</span>') >= 2
+    # a kb report is not about one value: no OWA Url Protocol column or Q294406 subtitle
+    assert 'OWA Url Protocol' not in html and 'ParametersPrivate' not in html and '2 KB articles: Q294406, Q243581' in html
+
+
+def test_q294406_html_keeps_its_value_column():
+    from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._report import build_report, render_html
+    html = render_html(build_report({'exch-a': {'q294406': {'status': 'compliant', 'reasons': ['ok']}}}, 'audit'))
+    assert 'OWA Url Protocol<br>before' in html and html.count('<col class="value">') == 1
 
 
 def test_q294406_results_have_no_kb_table():
