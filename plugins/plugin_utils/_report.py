@@ -481,7 +481,8 @@ footer { margin-top: 12px; color: var(--muted); font-size: 12px; }
 </table>
 {% endif %}
 <table>
-  <colgroup><col class="host"><col class="status"><col class="versions">{% if not report.kbs %}<col class="value">{% endif %}<col class="backup"><col class="detail"></colgroup>
+  <colgroup><col class="host"><col class="status"><col class="versions">
+    {%- if not report.kbs %}<col class="value">{% endif %}<col class="backup"><col class="detail"></colgroup>
   <thead><tr><th>Server</th><th>Status</th><th>Versions</th>
 {% if not report.kbs %}
     <th>OWA Url Protocol<br>before &rarr; {{ 'planned' if report.mode == 'audit' else 'after' }}</th>
