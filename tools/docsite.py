@@ -26,6 +26,7 @@ LABEL_PREFIX = 'ansible_collections.legacy_exchange.exchange55.docsite.'
 # page (docs/docsite/rst/<name>.rst) -> (label, title, Markdown file, section heading or None for the whole file)
 PAGES = {
     'report': ('report', 'The KB Q294406 fleet report', 'docs/report.md', None),
+    'catalog': ('catalog', 'The KB catalog', 'docs/catalog.md', None),
     'coming_from_win_regedit': ('coming_from_win_regedit', 'Coming from win_regedit', 'README.md',
                                 'Coming from win_regedit'),
 }

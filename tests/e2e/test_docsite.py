@@ -54,7 +54,7 @@ def test_report_page_keeps_every_heading_row_and_code_block_and_parses_cleanly()
 
 def test_check_notices_a_page_behind_its_markdown(tmp_path):
     root = tmp_path / 'repo'
-    for name in ('docs/report.md', 'README.md', 'tools/docsite.py'):
+    for name in ('docs/report.md', 'docs/catalog.md', 'README.md', 'tools/docsite.py'):
         (root / os.path.dirname(name)).mkdir(parents=True, exist_ok=True)
         shutil.copy(os.path.join(REPO_ROOT, name), root / name)
     run = [sys.executable, str(root / 'tools' / 'docsite.py')]
@@ -67,3 +67,22 @@ def test_check_notices_a_page_behind_its_markdown(tmp_path):
     assert subprocess.run(run + [str(root)], check=False).returncode == 0
     page = (root / 'docs' / 'docsite' / 'rst' / 'report.rst').read_text(encoding='utf-8')
     assert 'A new section\n-------------' in page and '`link <https://example.invalid/x>`__' in page
+
+
+def test_catalog_page_is_on_the_site_and_keeps_every_heading_row_and_code_block():
+    """docs/catalog.md (the KB catalog format and the shipped entries) is a page of the docs site, listed in its toctree."""
+    with open(os.path.join(REPO_ROOT, 'docs', 'docsite', 'extra-docs.yml'), encoding='utf-8') as handle:
+        assert '      - catalog\n' in handle.read()
+    page = docsite.render(REPO_ROOT, 'catalog')
+    with open(os.path.join(REPO_ROOT, 'docs', 'docsite', 'rst', 'catalog.rst'), encoding='utf-8') as handle:
+        assert handle.read() == page        # the committed page is what the Markdown gives
+    tree = doctree(page)
+    assert [node.astext() for node in tree.findall(docutils.nodes.system_message)] == []
+    with open(os.path.join(REPO_ROOT, 'docs', 'catalog.md'), encoding='utf-8') as handle:
+        tokens = MarkdownIt('commonmark').enable('table').parse(handle.read())
+    headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == 'heading_open' and t.tag != 'h1']
+    titles = [node.astext() for node in tree.findall(docutils.nodes.title)]
+    assert titles[0] == 'The KB catalog' and titles[1:] == [h.replace('`', '') for h in headings]
+    assert sum(1 for t in tokens if t.type == 'tr_open') == len(list(tree.findall(docutils.nodes.row)))
+    assert [t.content.rstrip('\n') for t in tokens if t.type == 'fence'] == \
+        [node.astext() for node in tree.findall(docutils.nodes.literal_block)]
