@@ -23,6 +23,7 @@ import dataclasses
 import re
 
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._kb_catalog import ENTRIES, SOURCE
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._regedit import CURRENT_VERSION_KEY
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue, parse_key_path
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._version import FileVersion
 
@@ -37,6 +38,14 @@ _QUOTE_KINDS = ('registry', 'prerequisite', 'condition', 'restart')
 _ENTRY_FIELDS = {'id', 'title', 'source', 'applies_to', 'condition', 'changes', 'restart', 'quotes', 'notes'}
 _CHANGE_FIELDS = {'key', 'name', 'type', 'data', 'choice', 'range', 'only_when'}
 _TESTS = ('key_exists', 'value_absent', 'value_equals')
+# Where a file of applies_to.files is: a folder under a root, a service's own program (image_of), or a file in the
+# folder of a service's program (beside).
+_PLACES = ('folder', 'image_of', 'beside')
+_FILE_FIELDS = {'name', 'min_version', 'root'} | set(_PLACES)
+# The roots a folder is relative to: the Exchange install path (Setup\Services, the default), or the Windows system
+# root.  Windows records the system root as CurrentVersion\SystemRoot (REG_SZ); remote tools read it there over MS-RRP
+# (nmap scripts/smb-system-info.nse: reg_get_value(... "Software\\Microsoft\\Windows NT\\CurrentVersion", "SystemRoot")).
+_ROOTS = ('install', 'system')
 # How a 3-part version of an article ("5.5.2542") is padded: a missing revision is 0.
 PAD = '.0'
 
@@ -106,15 +115,20 @@ def _check_applies_to(applies, fail):
         fail('applies_to.files', 'must be a list')
     for index, item in enumerate(applies['files']):
         where = f'applies_to.files[{index}]'
-        if not isinstance(item, dict) or not ({'name', 'min_version'} < set(item) <= {'name', 'min_version', 'folder', 'image_of'}) \
-                or ('folder' in item) == ('image_of' in item):
-            fail(where, 'must be {name, min_version} and one of folder (relative to the install path) or image_of (a service)')
+        places = [place for place in _PLACES if isinstance(item, dict) and place in item]
+        if not isinstance(item, dict) or not ({'name', 'min_version'} < set(item) <= _FILE_FIELDS) or len(places) != 1 \
+                or ('root' in item and places != ['folder']):
+            fail(where, 'must be {name, min_version} and one of folder (relative to the install path, or to the system '
+                        'root with root: system), image_of (a service\'s program) or beside (in the folder of a service\'s '
+                        'program)')
         if not isinstance(item['min_version'], str) or not _VERSION.fullmatch(item['min_version']):
             fail(where, 'min_version must be three or four dotted numbers')
         if 'folder' in item and (not isinstance(item['folder'], str) or item['folder'].startswith('\\') or ':' in item['folder']):
-            fail(where, 'folder must be relative to the install path')
-        if 'image_of' in item and item['image_of'] != applies['component']:
-            fail(where, 'image_of must be the entry\'s component (its service key is the one read)')
+            fail(where, 'folder must be relative to the install path (or to the system root)')
+        if 'root' in item and item['root'] not in _ROOTS:
+            fail(where, f'root must be one of {list(_ROOTS)}')
+        if places != ['folder'] and item[places[0]] != applies['component']:
+            fail(where, f'{places[0]} must be the entry\'s component (its service key is the one read)')
 
 
 def _check_condition(condition, fail):
@@ -289,7 +303,10 @@ def keys_to_read(entries) -> dict:
             slot[1].append(name)
 
     for entry in entries:
-        need(component_key(entry), 'ImagePath' if any('image_of' in item for item in entry['applies_to']['files']) else None)
+        files = entry['applies_to']['files']
+        need(component_key(entry), 'ImagePath' if any('image_of' in item or 'beside' in item for item in files) else None)
+        if any(item.get('root') == 'system' for item in files):
+            need(CURRENT_VERSION_KEY, 'SystemRoot')
         for test in (entry['condition'] or {}).get('registry', []):
             need(test['key'], test.get('name'))
         for change in entry['changes']:
@@ -310,13 +327,20 @@ def files_to_read(entries, exchange: dict, keys: dict) -> dict:
 
 
 def file_path(item: dict, exchange: dict, keys: dict) -> tuple[str | None, str | None]:
-    """(path, None), or (None, why it cannot be located)."""
+    """(path, None), or (None, why it cannot be located); (None, None) when the key that locates it could not be read
+    (the access-denied reason says so)."""
     if 'folder' in item:
-        base = exchange.get('install_path')
-        if not base:
-            return None, f'{item["name"]} could not be located: no install folder (Services) under HKLM\\SOFTWARE\\Microsoft\\Exchange\\Setup'
+        if item.get('root') == 'system':
+            base, why = _system_root(keys)
+            if why is not None or base is None:
+                return None, why and f'{item["name"]} could not be located: {why}'
+        else:
+            base = exchange.get('install_path')
+            if not base:
+                return None, f'{item["name"]} could not be located: no install folder (Services) under HKLM\\SOFTWARE\\Microsoft\\Exchange\\Setup'
         return f'{base.rstrip(chr(92))}\\{item["folder"]}\\{item["name"]}', None
-    key = f'{SERVICES_KEY}\\{item["image_of"]}'
+    service = item.get('image_of') or item['beside']
+    key = f'{SERVICES_KEY}\\{service}'
     state = key_state(keys, key)
     if state == DENIED:
         return None, None
@@ -325,10 +349,24 @@ def file_path(item: dict, exchange: dict, keys: dict) -> tuple[str | None, str |
         return None, f'{item["name"]} could not be located: {key} has no ImagePath'
     path = image_path(value.data)
     if path is None:
-        return None, f'{item["name"]} could not be located: the ImagePath of {item["image_of"]} ({value.data!r}) is not a full path'
+        return None, f'{item["name"]} could not be located: the ImagePath of {service} ({value.data!r}) is not a full path'
+    if 'beside' in item:
+        return f'{path.rsplit(chr(92), 1)[0]}\\{item["name"]}', None
     if path.rsplit('\\', 1)[-1].lower() != item['name'].lower():
-        return None, f'{item["name"]} could not be located: {item["image_of"]} starts {path}, not {item["name"]}'
+        return None, f'{item["name"]} could not be located: {service} starts {path}, not {item["name"]}'
     return path, None
+
+
+def _system_root(keys: dict) -> tuple[str | None, str | None]:
+    """(CurrentVersion's SystemRoot, None), (None, why not) or (None, None) when the key could not be read."""
+    state = key_state(keys, CURRENT_VERSION_KEY)
+    if state == DENIED:
+        return None, None
+    value = None if state is None else find_value(state['values'], 'SystemRoot')
+    if value is None or value.type != 'REG_SZ' or not re.match(r'[A-Za-z]:\\', value.data or ''):
+        shown = 'not set' if value is None else value.to_text()
+        return None, f'the system root is not known ({CURRENT_VERSION_KEY} SystemRoot is {shown})'
+    return value.data, None
 
 
 def image_path(text: str) -> str | None:

@@ -455,4 +455,224 @@ ENTRIES = (
             'The article applies to 5.0 and 5.5; the catalog applies it to 5.5 only, like every entry.',
         ],
     },
+    {
+        'id': 'Q184534',
+        'title': 'XADM: MIME Type Extension Mapping Not Used for Attachments',
+        'source': 'kb/184/Q184534/README.md',
+        'applies_to': {'family': '5.5', 'min_service_pack': 2, 'component': 'MSExchangeIS', 'files': []},
+        'condition': {
+            'input': 'remap_extensionless_only',
+            'description': 'inbound attachments without a file name extension are to get one from their MIME Content-Type, '
+                           'the others keeping their names',
+            'why_not_remote': 'an administrator\'s choice of how attachment names are handled ("If you still want to enable '
+                              'this mechanism"), not a fault the server shows',
+        },
+        'changes': [
+            {'key': _SERVICES + '\\MSExchangeIS\\ParametersSystem\\InternetContent', 'name': 'RemapExtension',
+             'type': 'REG_DWORD', 'data': 2},
+        ],
+        'restart': {'services': ['MSExchangeIS'],
+                    'as_written': '4. Exit the Registry Editor and restart the information store service for the change '
+                                  'to take effect.'},
+        'quotes': {
+            'prerequisite': [
+                'This problem was first corrected in Exchange Server 5.5 Service Pack 2.',
+                'A new value has been defined for RemapExtension (0x2). After applying the fix mentioned above, a new '
+                'registry value must be set as described below.',
+            ],
+            'condition': [
+                'There is currently no configuration for Microsoft Exchange 5.0 SP2 and 5.5 that will preserve file name '
+                'extensions for attachments with extensions, but use MIME Type mapping for attachments without extensions.',
+                'If you still want to enable this mechanism, here are the instructions for adding the required registry '
+                'value:',
+            ],
+            'registry': [
+                'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIS \\ParametersSystem\\InternetContent',
+                'NOTE: The above registry key is one path; it has been wrapped for readability.',
+                'Value Name: RemapExtension / Data Type: REG_DWORD / Value: 2',
+                'Setting the RemapExtension to 2 causes the information store to remap the extensions based on MIME '
+                'Content-Type for attachments that do not have an extension already.',
+                'RemapExtension REG_DWORD 0x0 (or missing) / (Default Exchange 5.0SP2 and 5.5 behavior; don\'t remap anything '
+                'regardless of extension)',
+                'RemapExtension REG_DWORD 0x1 / (Old Exchange 4.0, 5.0, and 5.0 SP1 behavior, documented in Q147299; remap '
+                'everything based MIME type)',
+                'RemapExtension REG_DWORD 0x2 / (New behavior; remaps only those attachments with no extension.)',
+            ],
+            'restart': ['4. Exit the Registry Editor and restart the information store service for the change to take '
+                        'effect.'],
+        },
+        'notes': [
+            'Q182083 (kb/182/Q182083/README.md) sets the same value to 1 ("Value: 1": "restore the Exchange 4.0/5.0 '
+            'behavior", every attachment renamed by its MIME type); this article sets it to 2 and lists all three meanings '
+            '(0 or missing, 1, 2). One value cannot hold both, so the choice is the administrator\'s: the entry writes 2 '
+            'only when params.Q184534.remap_extensionless_only is declared true, and then it also replaces a 1 set per '
+            'Q182083 (the audit shows "RemapExtension is 1; must be 2" first). Declared false, the KB is not_applicable '
+            'and a 1, a 0 or no value is left as it is. The catalog has no Q182083 entry: it is not a fault fix, and it '
+            'asks for the behaviour this article replaces.',
+            'The key InternetContent is "Go to the following key" in both articles: it is never created; a server without '
+            'it is not_applicable.',
+            'Service Pack 2 is required ("first corrected in Exchange Server 5.5 Service Pack 2"); the article lists no file.',
+        ],
+    },
+    {
+        'id': 'Q216162',
+        'title': 'XFOR: Exchange IMS Can Suppress Generation of a Delivery Receipt',
+        'source': 'kb/216/Q216162/README.md',
+        'applies_to': {
+            'family': '5.5',
+            'min_service_pack': None,          # a post-SP2 hotfix ("PostSP2/imc-fix"); the file versions decide
+            'component': 'MSExchangeIMC',
+            # Imcmsg.dll is in the folder of Msexcimc.exe: Q326322 lists both in one folder ("%EXSRVROOT%\Bin\Imcmsg.dll",
+            # "%EXSRVROOT%\Bin\Msexcimc.exe"), and the articles disagree on that folder's name (see Q285023), so both
+            # are read where the MSExchangeIMC service's ImagePath puts its program.
+            'files': [
+                {'name': 'Imcmsg.dll', 'beside': 'MSExchangeIMC', 'min_version': '5.5.2539.1'},
+                {'name': 'Msexcimc.exe', 'image_of': 'MSExchangeIMC', 'min_version': '5.5.2539.1'},
+            ],
+        },
+        'condition': None,
+        'changes': [
+            {'key': _SERVICES + '\\MSExchangeIMC\\Parameters', 'name': 'AlwaysSuppressDR', 'type': 'REG_DWORD',
+             'choice': {'param': 'always_suppress_dr',
+                        'choices': {0: 'the default: delivery receipts are generated',
+                                    1: 'delivery receipts to the Internet are suppressed; other auto-replies are sent'}}},
+        ],
+        'restart': {'services': [], 'as_written': None},
+        'quotes': {
+            'prerequisite': [
+                'Component: Internet Mail Service',
+                '| Imcmsg.dll | 5.5.2539.1 |',
+                '| Msexcimc.exe | 5.5.2539.1 |',
+                'This hotfix has been posted to the following Internet location as Psp2imca.zip and Psp2imci.zip: / '
+                'ftp://ftp.microsoft.com/bussys/exchange/exchange-public/fixes/Eng/Exchg5.5/PostSP2/imc-fix',
+            ],
+            'registry': [
+                'There is a new registry entry that will prevent delivery receipts from being sent to the Internet while '
+                'allowing other auto-replies to be sent.',
+                'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIMC\\Parameters',
+                'Value Name: AlwaysSuppressDR / Data Type: REG-DWORD 1 / Value: 1 or 0',
+                'Note: Set the value to 1 to suppress the generation of delivery receipts. The default value of 0 allows '
+                'deliver receipts to be generated.',
+            ],
+        },
+        'notes': [
+            '"Data Type: REG-DWORD 1" is a typo: the type is REG_DWORD (the value is 1 or 0), and the entry writes REG_DWORD.',
+            'The data is the administrator\'s choice ("Value: 1 or 0"): params.Q216162.always_suppress_dr is required, '
+            'there is no default.',
+            'No service pack is required: the fix was a post-SP2 hotfix and is in SP3 ("first corrected in Exchange Server '
+            '5.5 Service Pack 3"), so the two file versions decide.',
+            'The article states no restart.',
+        ],
+    },
+    {
+        'id': 'Q235627',
+        'title': 'XIMS: AUTH LOGIN Must Use Base-64-Encoded User Name and Password',
+        'source': 'kb/235/Q235627/README.md',
+        'applies_to': {
+            'family': '5.5',
+            'min_service_pack': 3,
+            'component': 'MSExchangeIMC',
+            # Imcmsg.dll beside Msexcimc.exe, as in Q216162 (Q326322 lists both in one folder).
+            'files': [
+                {'name': 'Imcmsg.dll', 'beside': 'MSExchangeIMC', 'min_version': '5.5.2638.0'},
+                {'name': 'Msexcimc.exe', 'image_of': 'MSExchangeIMC', 'min_version': '5.5.2638.0'},
+            ],
+        },
+        'condition': {
+            'input': 'refuse_auth_login',
+            'description': 'the Internet Mail Service is to refuse AUTH commands and not advertise AUTH LOGIN (clients send '
+                           'X.500 DNs, event 4183)',
+            'why_not_remote': 'an administrator\'s choice, and its symptom is an event in the application log, which these '
+                              'transports do not read',
+        },
+        'changes': [
+            {'key': _SERVICES + '\\MSExchangeIMC\\Parameters', 'name': 'DisableAuth', 'type': 'REG_DWORD', 'data': 1},
+        ],
+        'restart': {'services': [], 'as_written': None},
+        'quotes': {
+            'prerequisite': [
+                'Component: Internet Mail Service',
+                '| Imcmsg.dll | 5.5.2638.0 |',
+                '| Msexcimc.exe | 5.5.2638.0 |',
+                'This feature was first included in Exchange Server 5.5 Service Pack 3.',
+            ],
+            'condition': [
+                'If the AUTH LOGIN command is sent in this manner, the following event may appear in the event log on the '
+                'Exchange Server computer, indicating that the authentication attempt was not successful: / Event ID: 4183',
+                'We have modified the Internet Mail Service so it can be configured to behave in the following manner: / '
+                '- AUTH commands are not accepted by the server.',
+                '- When responding to an EHLO command, the server does not indicate that it supports the AUTH LOGIN command.',
+            ],
+            'registry': [
+                'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIMC\\Parameters',
+                'Value Name: DisableAuth / Data Type: REG_DWORD / Value: 1 (or any other non-zero value)',
+            ],
+        },
+        'notes': [
+            'The article allows "1 (or any other non-zero value)"; the entry writes 1, so a server holding another non-zero '
+            'value is reported needs_change and rewritten to 1, which the article says behaves the same.',
+            'The article states no restart.',
+        ],
+    },
+    {
+        'id': 'Q229089',
+        'title': 'XADM: Unable to Reply All to Forwarded Post from a Public Folder',
+        'source': 'kb/229/Q229089/README.md',
+        'applies_to': {
+            'family': '5.5',
+            'min_service_pack': 3,
+            'component': 'MSExchangeIS',
+            # The folders are those of Q243604's file lists ("D:\Exchsrvr\Bin\Store.exe", "D:\Exchsrvr\Bin\Netif.dll",
+            # "D:\Exchsrvr\Bin\Dsamain.exe", "D:\Winnt\System32\Gapi32.dll") and Q193707 ("<drive>:exchsrvr\res\mdbmsg.dll").
+            # Winnt is the system root, read from CurrentVersion's SystemRoot (root: system).
+            'files': [
+                {'name': 'Store.exe', 'folder': 'bin', 'min_version': '5.5.2607.0'},
+                {'name': 'Mdbmsg.dll', 'folder': 'res', 'min_version': '5.5.2607.0'},
+                {'name': 'Gapi32.dll', 'folder': 'system32', 'root': 'system', 'min_version': '5.5.2607.0'},
+                {'name': 'Netif.dll', 'folder': 'bin', 'min_version': '5.5.2607.0'},
+                {'name': 'Dsamain.exe', 'folder': 'bin', 'min_version': '5.5.2600.0'},
+            ],
+        },
+        'condition': {
+            'input': 'old_forward_method',
+            'description': 'posts forwarded from public folders are to become notes (IPM.Note) again, so that MAPI clients '
+                           'can Reply All',
+            'why_not_remote': 'an administrator\'s choice: the default since SP2 preserves the message class on purpose',
+        },
+        'changes': [
+            {'key': _IS_PUBLIC, 'name': 'Enable Old Forward Method', 'type': 'REG_DWORD', 'data': 1},
+        ],
+        'restart': {'services': ['MSExchangeIS'],
+                    'as_written': '4. Exit the Registry Editor, and restart the information store service for the change '
+                                  'to take effect.'},
+        'quotes': {
+            'prerequisite': [
+                'Component: Store',
+                '| Store.exe | 5.5.2607.0 | / +--------------------------+ / | Mdbmsg.dll | 5.5.2607.0 | / '
+                '+--------------------------+ / | Gapi32.dll | 5.5.2607.0 | / +--------------------------+ / '
+                '| Netif.dll | 5.5.2607.0 | / +--------------------------+ / | Dsamain.exe | 5.5.2600.0 |',
+                'This problem was first corrected in Exchange Server 5.5 Service Pack 3.',
+            ],
+            'condition': [
+                'Some customers were relying on this transformation of the message class from IPM.Post to IPM.Note to allow '
+                'MAPI clients to Reply-all to these forwarded posts.',
+                'If you wish to revert the server to performing the transformation of the message class, then you must '
+                'install this fix, and specify a new registry value.',
+            ],
+            'registry': [
+                'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIS\\ParametersPublic',
+                'Value Name: Enable Old Forward Method / Data Type: REG_DWORD / Value: 1',
+                'Setting the registry value to 0 (or removing it) restores Exchange Server 5.5 to preserving the message '
+                'class during the forward operation.',
+            ],
+            'restart': ['4. Exit the Registry Editor, and restart the information store service for the change to take '
+                        'effect.'],
+        },
+        'notes': [
+            'Gapi32.dll is in the Windows system folder (Q243604: "D:\\Winnt\\System32\\Gapi32.dll"), so it is read under the '
+            'system root that HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion SystemRoot records; a server where that '
+            'value cannot be read is blocked, with the reason.',
+            'Dsamain.exe is the Directory\'s program and its minimum is 5.5.2600.0, not 5.5.2607.0, as the article lists it.',
+        ],
+    },
 )

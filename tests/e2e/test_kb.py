@@ -21,22 +21,25 @@ SERVICES = 'HKLM\\SYSTEM\\CurrentControlSet\\Services'
 PRIVATE = SERVICES + '\\MSExchangeIS\\ParametersPrivate'
 PUBLIC = SERVICES + '\\MSExchangeIS\\ParametersPublic'
 SYSTEM = SERVICES + '\\MSExchangeIS\\ParametersSystem'
+CONTENT = SYSTEM + '\\InternetContent'
 CCMC = SERVICES + '\\MSExchangeCCMC\\Parameters'
 IMC = SERVICES + '\\MSExchangeIMC\\Parameters'
 MSMI = SERVICES + '\\MSExchangeMSMI\\Parameters'
 MTA = SERVICES + '\\MSExchangeMTA\\Parameters'
 DS = SERVICES + '\\MSExchangeDS\\Parameters'
 TEN = ['Q294406', 'Q243581', 'Q195203', 'Q285023', 'Q192593', 'Q223161', 'Q194131', 'Q258745', 'Q157420', 'Q185693']
-IDS = TEN + ['Q247654']
+IDS = TEN + ['Q247654', 'Q184534', 'Q216162', 'Q235627', 'Q229089']
 INPUTS = {'Q195203': 'ccmail_801_clients', 'Q223161': 'zero_on_backup', 'Q194131': 'disable_esmtp_advertising',
           'Q258745': 'slow_smtp_banner', 'Q157420': 'msmail_clients', 'Q185693': 'routing_recalculation_spins',
-          'Q247654': 'ds_event_1171'}
+          'Q247654': 'ds_event_1171', 'Q184534': 'remap_extensionless_only', 'Q235627': 'refuse_auth_login',
+          'Q229089': 'old_forward_method'}
+CHOICES = {'Q285023': {'enable_ttl': 1}, 'Q247654': {'ver_pages': 2000}, 'Q216162': {'always_suppress_dr': 1}}
 
 
 def params(declared: bool) -> dict:
     given = {kb: {name: declared} for kb, name in INPUTS.items()}
-    given['Q285023'] = {'enable_ttl': 1}
-    given['Q247654']['ver_pages'] = 2000
+    for kb, values in CHOICES.items():
+        given.setdefault(kb, {}).update(values)
     return given
 
 
@@ -47,9 +50,9 @@ N, C, B, NA = 'needs_change', 'compliant', 'blocked', 'not_applicable'
 AUDIT = {
     'kb_applicable': dict.fromkeys(IDS, N),
     'kb_fixed': dict.fromkeys(IDS, C),
-    'kb_prerequisites_missing': dict(zip(IDS, [B, NA, NA, B, NA, C, C, C, NA, NA, C])),
-    'kb_sp1': dict(zip(IDS, [B, C, B, NA, B, B, NA, NA, NA, B, C])),
-    'kb_condition_false': dict(zip(IDS, [NA, C, NA, C, C, NA, NA, NA, NA, NA, NA])),
+    'kb_prerequisites_missing': dict(zip(IDS, [B, NA, NA, B, NA, C, C, C, NA, NA, C, NA, B, B, NA])),
+    'kb_sp1': dict(zip(IDS, [B, C, B, NA, B, B, NA, NA, NA, B, C, B, NA, NA, B])),
+    'kb_condition_false': dict(zip(IDS, [NA, C, NA, C, C, NA, NA, NA, NA, NA, NA, NA, C, NA, NA])),
     'kb_exchange_2000': dict.fromkeys(IDS, NA),
 }
 # (key, value name, what the apply leaves on kb_applicable)
@@ -66,8 +69,12 @@ WRITES = [
     (MSMI, 'Non-MAPI Embedded Messages', {'type': 'REG_DWORD', 'data': 1}),
     (MTA, 'RID Consistency Checking', {'type': 'REG_DWORD', 'data': 0}),
     (DS, 'EDB max ver pages (increment over the minimum)', {'type': 'REG_DWORD', 'data': 2000}),
+    (CONTENT, 'RemapExtension', {'type': 'REG_DWORD', 'data': 2}),
+    (IMC, 'AlwaysSuppressDR', {'type': 'REG_DWORD', 'data': 1}),
+    (IMC, 'DisableAuth', {'type': 'REG_DWORD', 'data': 1}),
+    (PUBLIC, 'Enable Old Forward Method', {'type': 'REG_DWORD', 'data': 1}),
 ]
-KEYS = (PRIVATE, PUBLIC, SYSTEM, CCMC, IMC, MSMI, MTA, DS)
+KEYS = (PRIVATE, PUBLIC, SYSTEM, CONTENT, CCMC, IMC, MSMI, MTA, DS)
 
 
 def state(fleet):
@@ -87,7 +94,7 @@ def runs(request, tmp_path_factory, env_factory):
     out['check'] = run_playbook(PLAYBOOK, fleet.inventory, env, results + '-check', '--check', '--diff', extra_vars=extra)
     out['after_check'] = state(fleet)
     out['undeclared'] = run_playbook(PLAYBOOK, fleet.inventory, env, results + '-undeclared', '--check', '--limit', 'kb_applicable',
-                                     extra_vars=dict(extra, kb_params={'Q285023': {'enable_ttl': 1}, 'Q247654': {'ver_pages': 2000}}, kb_params_by_host={}))
+                                     extra_vars=dict(extra, kb_params=CHOICES, kb_params_by_host={}))
     out['reads'] = run_playbook(PLAYBOOK, fleet.inventory, env, results + '-reads', '--check', '--limit', 'kb_applicable',
                                 extra_vars=dict(extra, kb_ids=['Q294406'], kb_params={}, kb_params_by_host={}))
     ten = {kb: value for kb, value in params(True).items() if kb in TEN}
@@ -127,7 +134,11 @@ def test_prerequisite_reasons_name_what_is_missing(runs):
     assert any('needs Service Pack 4' in reason for reason in kb['Q294406']['reasons'])
     assert 'Msexcimc.exe 5.5.2539.1 is older than 5.5.2654.52 (Q285023)' in kb['Q285023']['reasons']
     assert PUBLIC in kb['Q243581']['reasons'][0]
+    assert 'Imcmsg.dll not found at C:\\exchsrvr\\connect\\msexcimc\\bin\\Imcmsg.dll; Q216162 needs 5.5.2539.1 or later' \
+        in kb['Q216162']['reasons']
     sp1 = runs['check'].results['kb_sp1']['kb']
+    assert 'Gapi32.dll 5.5.2232.0 is older than 5.5.2607.0 (Q229089)' in sp1['Q229089']['reasons']   # under c:\Windows
+    assert 'Mdbmsg.dll not found at C:\\exchsrvr\\res\\Mdbmsg.dll; Q229089 needs 5.5.2607.0 or later' in sp1['Q229089']['reasons']
     assert 'Ccmc.exe 5.5.1960.3 is older than 5.5.2424.0 (Q195203)' in sp1['Q195203']['reasons']
     assert 'Ccmc.exe 5.5.1960.3 is older than 5.5.2332.0 (Q192593)' in sp1['Q192593']['reasons']      # 3-part, padded
     for kb in ('Q223161', 'Q185693'):
@@ -153,8 +164,10 @@ def test_ten_kbs_read_each_key_once(runs):
     # Cleanup twice, the IMC ImagePath, DisableReverseResolve) and 3 files (Ccmc.exe, Ccmsg.dll, Msexcimc.exe).
     assert one == 7, one
     assert ten == 7 + 10 + 4 + 3, ten
-    # Q247654 adds the MSExchangeDS key and its Parameters (its value is not there yet): two listings.
-    assert runs['check'].results['kb_applicable']['reads'] == ten + 2
+    # Q247654 adds the MSExchangeDS key and its Parameters (its value is not there yet): two listings.  Q184534 lists
+    # InternetContent and reads RemapExtension; Q216162 and Q235627 read Imcmsg.dll (their values are not there yet);
+    # Q229089 lists CurrentVersion, reads SystemRoot and 4 files (Mdbmsg.dll, Gapi32.dll, Netif.dll, Dsamain.exe).
+    assert runs['check'].results['kb_applicable']['reads'] == ten + 2 + 2 + 1 + 6
 
 
 def test_apply_writes_exactly_the_planned_values_and_reads_them_back(runs):

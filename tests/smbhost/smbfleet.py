@@ -63,6 +63,11 @@ SHARED_STATE_ROOT = pathlib.Path(tempfile.gettempdir()) / 'smbfleet-state'
 MAX_STATE_DIR_LENGTH = 50
 MAX_RUN_DIR_LENGTH = 70
 # Fleet features a Samba server cannot reproduce: they are reported once and otherwise ignored.
+# Keys Samba's registry answers itself, read-only (a write is refused), with what it answers: source3/registry/
+# reg_backend_current_version.c (current_version_fetch_values: SystemRoot "c:\\Windows", CurrentVersion from Samba's
+# announced version).  A fleet may name such a value only with the data Samba serves: it is then not written, and both
+# transports see the same server.
+SAMBA_SERVED = {'hklm\\software\\microsoft\\windows nt\\currentversion': {'systemroot': {'type': 'REG_SZ', 'data': 'c:\\Windows'}}}
 UNSIMULATED_FAULTS = ('latency_ms', 'jitter_ms', 'http_500_rate', 'internal_error_rate', 'reset_rate', 'lost_write')
 
 
@@ -340,6 +345,13 @@ class SambaHost:
         marker.touch()
         keys = {key: {} for key in self.spec.deny_write}
         for key, values in self.spec.registry.items():
+            served = SAMBA_SERVED.get(fleetfile.canonical_key(key).lower())
+            if served is not None:
+                for name, record in values.items():
+                    if served.get(name.lower()) != record:
+                        raise FleetError(f'{self.name}: Samba serves {key} itself, read-only: {name} can only be '
+                                         f'{served.get(name.lower())} on an smb host, the fleet says {record}')
+                continue
             keys[key] = {name: record_bytes(record) for name, record in values.items()}
         self.write_values(keys)
         for key in self.spec.deny_write:

@@ -23,6 +23,7 @@ PRIVATE = SERVICES + '\\MSExchangeIS\\ParametersPrivate'
 CCMC = SERVICES + '\\MSExchangeCCMC'
 IMC = SERVICES + '\\MSExchangeIMC'
 IMC_EXE = 'C:\\exchsrvr\\connect\\msexcimc\\bin\\msexcimc.exe'
+CURRENT_VERSION = 'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion'
 
 
 def server(*, ccmc=None, imc=None, private=None, public=None, **kwargs) -> dict:
@@ -172,13 +173,16 @@ def test_bad_arguments_are_one_line_errors(ids, params, message):
 def test_all_kbs_list_each_key_once_and_read_each_file_once():
     spec = server(ccmc=('5.5.2424.0', '5.5.2424.0', {}), imc=(IMC_EXE, '5.5.2654.52', {}),
                   private={'Background Cleanup': ('REG_DWORD', 0)}, public={'Background Cleanup': ('REG_DWORD', 0)})
+    spec['registry'][CURRENT_VERSION] = {'SystemRoot': {'type': 'REG_SZ', 'data': 'C:\\WINNT'}}
     found, host = facts(spec, list(_kb.CATALOG))
     listed = [call[1].lower() for call in host.calls if call[0] == 'enum_values']
     assert len(listed) == len(set(listed))
     values = [(call[1].lower(), call[2].lower()) for call in host.calls if call[0] == 'get_value']
     assert len(values) == len(set(values))
     read_files = [call[1].lower() for call in host.calls if call[0] == 'file_version']
-    assert len(read_files) == len(set(read_files)) == 4          # Store.exe, Ccmc.exe, Ccmsg.dll, Msexcimc.exe
+    # Store.exe, Ccmc.exe, Ccmsg.dll, Msexcimc.exe, Imcmsg.dll, and Q229089's Mdbmsg.dll, Gapi32.dll, Netif.dll, Dsamain.exe
+    assert len(read_files) == len(set(read_files)) == 9
+    assert 'c:\\winnt\\system32\\gapi32.dll' in read_files
     assert found['reads'] == len(host.calls)
 
 
@@ -211,3 +215,52 @@ def test_range_parameter_has_no_default_and_is_checked():
     result = _kb.evaluate(entry, found, {'ver_pages': 3000, 'ds_event_1171': True})
     assert result['status'] == 'needs_change' and result['reasons'] == [
         'EDB max ver pages (increment over the minimum) is REG_DWORD 0x000007d0 (2000); must be REG_DWORD 0x00000bb8 (3000)']
+
+
+# ------------------------------------------------------------------ files beside a service's program, under the system root
+def test_q216162_reads_imcmsg_beside_the_imc_program():
+    spec = server(imc=('"C:\\exchsrvr\\connect\\msexcimc\\msexcimc.exe" -s', '5.5.2539.1', {}))
+    spec['files']['C:\\exchsrvr\\connect\\msexcimc\\msexcimc.exe'] = {'version': '5.5.2539.1'}
+    spec['files']['C:\\exchsrvr\\connect\\msexcimc\\Imcmsg.dll'] = {'version': '5.5.2539.1'}
+    result = status(spec, 'Q216162', {'always_suppress_dr': 1})
+    assert result['status'] == 'needs_change' and result['prerequisites']['Imcmsg.dll'] is True
+    del spec['files']['C:\\exchsrvr\\connect\\msexcimc\\Imcmsg.dll']
+    result = status(spec, 'Q216162', {'always_suppress_dr': 1})
+    assert result['status'] == 'blocked' and result['reasons'] == [
+        'Imcmsg.dll not found at C:\\exchsrvr\\connect\\msexcimc\\Imcmsg.dll; Q216162 needs 5.5.2539.1 or later']
+
+
+def _q229089_server(system_root):
+    spec = exchange55_server(store='5.5.2650.21', service_pack_build=2650)
+    spec['registry'][PUBLIC] = {}
+    if system_root is not None:
+        spec['registry'][CURRENT_VERSION] = {'SystemRoot': {'type': 'REG_SZ', 'data': system_root}}
+    for path in ('C:\\exchsrvr\\res\\Mdbmsg.dll', 'C:\\exchsrvr\\bin\\Netif.dll', 'C:\\exchsrvr\\bin\\Dsamain.exe',
+                 'D:\\WINNT\\system32\\Gapi32.dll'):
+        spec['files'][path] = {'version': '5.5.2650.21'}
+    return spec
+
+
+def test_q229089_reads_gapi32_under_the_system_root():
+    params = {'old_forward_method': True}
+    assert status(_q229089_server('D:\\WINNT'), 'Q229089', params)['status'] == 'needs_change'
+    elsewhere = status(_q229089_server('C:\\WINNT'), 'Q229089', params)
+    assert elsewhere['status'] == 'blocked' and elsewhere['reasons'] == [
+        'Gapi32.dll not found at C:\\WINNT\\system32\\Gapi32.dll; Q229089 needs 5.5.2607.0 or later']
+    unknown = status(_q229089_server(None), 'Q229089', params)
+    assert unknown['status'] == 'blocked' and unknown['reasons'] == [
+        'Gapi32.dll could not be located: the system root is not known (HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion '
+        'SystemRoot is not set)']
+
+
+def test_q184534_replaces_the_q182083_value_only_when_declared():
+    spec = exchange55_server()
+    spec['registry'][SERVICES + '\\MSExchangeIS\\ParametersSystem\\InternetContent'] = {
+        'RemapExtension': {'type': 'REG_DWORD', 'data': 1}}
+    chosen = status(spec, 'Q184534', {'remap_extensionless_only': True})
+    assert chosen['status'] == 'needs_change' and chosen['reasons'] == [
+        'RemapExtension is REG_DWORD 0x00000001 (1); must be REG_DWORD 0x00000002 (2)']
+    assert status(spec, 'Q184534', {'remap_extensionless_only': False})['status'] == 'not_applicable'
+    assert status(spec, 'Q184534')['condition'] == 'not_checkable'
+    del spec['registry'][SERVICES + '\\MSExchangeIS\\ParametersSystem\\InternetContent']
+    assert status(spec, 'Q184534', {'remap_extensionless_only': True})['status'] == 'not_applicable'
