@@ -1,7 +1,8 @@
 # Copyright (c) 2026 legacy_exchange.exchange55 contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""`make demo` keeps working: it exits 0, names every status, and its reports agree with the servers' final state."""
+"""`make demo` keeps working: it exits 0, names every status, and its reports agree with the servers' final state; its
+last step audits the whole KB catalog and writes a hosts x KBs report (its cells: tests/e2e/test_kb_remediation.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import json
 import os
 import subprocess
 import xml.etree.ElementTree as ET
+
+import yaml
 
 from fleetctl import REPO_ROOT
 
@@ -66,3 +69,12 @@ def test_make_demo_runs_and_its_reports_agree_with_the_fleet(tmp_path_factory):
     assert len(cases) == len(report['servers']) == 7
     failing = {name for name, case in cases.items() if case.find('failure') is not None}
     assert failing == {s['host'] for s in report['servers'] if s['status'] == 'blocked'}
+
+    with open(demo_dir / 'kb-reports' / 'kb-audit.json', encoding='utf-8') as handle:
+        kbs = json.load(handle)['kbs']
+    with open(os.path.join(REPO_ROOT, 'examples', 'demo-kbs.yml'), encoding='utf-8') as handle:
+        assert kbs['ids'] == yaml.safe_load(handle)['kb_remediation_ids']
+    assert len(kbs['rows']) == len(report['servers'])
+    assert {status for row in kbs['rows'] for status in row['statuses'].values()} == {
+        'compliant', 'needs_change', 'not_applicable', 'blocked'}
+    assert 'kb-reports/kb-audit.html' in demo.stdout

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: start a simulated fleet with one Exchange server in each KB Q294406 status (examples/demo-fleet.yml),
-# audit it (--check), apply KB Q294406, audit again, then print the summary and where the report is.
+# audit it (--check), apply KB Q294406, audit again, audit the whole KB catalog (examples/demo-kbs.yml: a hosts x KBs
+# table), then print the summary and where the reports are.
 # The fleet is stopped on exit, whatever happens. Output (reports, backups, the fleet's state) stays in
 # $DEMO_DIR (default .cache/demo), which each run starts afresh.
 set -euo pipefail
@@ -52,12 +53,16 @@ playbook() {
         -e "q294406_report_dir=$DEMO_DIR/reports" -e "q294406_backup_dir=$DEMO_DIR/backups" "$@"
 }
 
-section "1/3 audit (--check): what would change, and what is blocked"
+section "1/4 audit (--check): what would change, and what is blocked"
 playbook --check
-section "2/3 apply: set OWA Url Protocol where the KB applies, after a backup"
+section "2/4 apply: set OWA Url Protocol where the KB applies, after a backup"
 playbook
-section "3/3 audit again: nothing is left to change"
+section "3/4 audit again: nothing is left to change"
 playbook --check
+section "4/4 the whole KB catalog (--check): a hosts x KBs table"
+ansible-playbook -i "$DEMO_DIR/inventory.yml" legacy_exchange.exchange55.kb_remediation --check \
+    -e "@$REPO_ROOT/examples/demo-kbs.yml" -e "kb_remediation_report_dir=$DEMO_DIR/kb-reports" \
+    -e "kb_remediation_report_name=kb-audit" -e "kb_remediation_backup_dir=$DEMO_DIR/backups"
 
 section "done in $((SECONDS - start)) s with $(ansible-playbook --version | head -n 1 | tr -d '[]')"
 # One line per run, from the JSON reports (oldest first): how the fleet moved from audit to apply to audit.
@@ -73,4 +78,5 @@ print()
 print('HTML report of the final audit:', paths[-1][:-len('.json')] + '.html')
 PY
 echo "All reports (JSON, HTML, JUnit): $DEMO_DIR/reports/"
+echo "The KB catalog's hosts x KBs report: $DEMO_DIR/kb-reports/kb-audit.html"
 echo "Backups taken before each write: $DEMO_DIR/backups/"
