@@ -5,16 +5,21 @@
 
 No I/O here: :mod:`_kb_reads` does the reads, once per key and file, for every KB of a task.  The facts are
 ``exchange`` (the identification :func:`_exchange55.gather_facts` returns), ``keys`` and ``files``
-(:func:`_kb_reads.read_kb_facts`), ``inputs`` (declared answers, e.g. ``owa_ssl_only``) and ``denied``.
+(:func:`_kb_reads.read_facts`; a file is its version, '' without one, None when missing, DENIED, or a :class:`NotRead`),
+``inputs`` (declared answers, e.g. ``owa_ssl_only``) and ``denied``.
 
 Statuses are those of Q294406 (DESIGN.md), decided in this order for each KB:
 
 1. ``not_applicable``: no Exchange; another release; the component's service key or a key the fix writes is missing.
-2. ``blocked``: the evidence on the release conflicts, or the release could not be determined.
+2. ``blocked``: the evidence on the release conflicts.
 3. ``not_applicable``: the condition is false (a declared input says no, or a registry test fails).
-4. ``blocked``: the service pack is too low or unknown, a file is missing, older or unreadable, the condition cannot be
-   checked remotely and was not declared (the reason says so: it is never skipped, never applied), a read was refused.
+4. ``blocked``: the release could not be determined (unless a refused read explains it), the service pack is too low or
+   unknown, a file is missing, older or unreadable, the condition cannot be checked remotely and was not declared (the
+   reason says so: it is never skipped, never applied), a read was refused.
 5. ``compliant`` / ``needs_change``.  ``changed`` comes only from :func:`status_after_change`.
+
+This is the one decision procedure: owa_url_protocol and server_info reach it through :mod:`_q294406`, which words the
+same reasons in its own way (a :class:`Wording` over the reason codes of :data:`REASONS`).
 """
 
 from __future__ import annotations
@@ -441,94 +446,190 @@ def plan(entry: dict, facts: dict, params: dict | None = None) -> list:
     return planned
 
 
-def evaluate(entry: dict, facts: dict, params: dict | None = None) -> dict:
+# ------------------------------------------------------------------ reasons
+# Every reason the engine gives, by code: a template filled with the reason's parameters (str.format).  ``kb`` is always
+# one of them.  A caller that words its reasons in its own way (owa_url_protocol: _q294406.WORDING) passes a Wording with
+# other templates; the decisions are the same whatever the words.
+REASONS = {
+    'not_installed': 'Exchange Server is not installed',
+    'other_release': 'Exchange Server {family} found ({evidence}); {kb} applies to Exchange Server 5.5 only',
+    'key_missing': '{key} does not exist, so {kb} does not apply here ({component} or the key it changes is not installed; '
+                   'keys are never created)',
+    'conflict': '{conflict}; resolve it on the server, nothing is guessed',
+    'version_unknown': 'the Exchange version could not be determined (no Store.exe version, Services Version or NewestBuild '
+                       'names a release)',
+    'service_pack_unknown': 'the service pack could not be determined ({evidence}); {kb} needs Service Pack {need}',
+    'service_pack_low': '{found} found ({evidence}); {kb} needs Service Pack {need}',
+    'file_unlocatable': '{why}',
+    'file_not_read': "{name}'s version could not be read at {path}: {why}",
+    'file_missing': '{name} not found at {path}; {kb} needs {need} or later',
+    'file_no_version': '{name} at {path} has no file version',
+    'file_not_a_version': '{name} at {path} reports version {version!r}, which is not a file version',
+    'file_other_line': '{name} {version} is not an Exchange {line} file; it is compared with {need} only inside that line',
+    'file_older': '{name} {version} is older than {need} ({kb})',
+    'input_undeclared': 'the condition "{description}" cannot be checked remotely ({why_not_remote}); declare it with '
+                        'params.{kb}.{input}: true or false',
+    'input_false': 'the condition "{description}" is declared false; {kb} applies only when it holds',
+    'condition_false': 'the condition "{description}" does not hold: {failed}',
+    'condition_unread': 'the condition "{description}" could not be read ({key})',
+    'test_key_missing': '{key} does not exist',
+    'test_value_set': '{name} is set under {key}',
+    'test_value_differs': '{name} under {key} is not {value}',
+    'denied': 'Access denied reading {what}: {reason}',
+    'holds': '{name} is {value}',
+    'left_alone': '{name} under {leaf} is {current} (not {only_when})',
+    'differs': '{name} is {current}; must be {want}',
+}
+
+
+class Wording:
+    """The words of the reasons: :data:`REASONS`, with some templates replaced (``texts``) and extra parameters
+    (``context``) that those templates may use.  ``wording(code, **params)`` is one reason."""
+
+    def __init__(self, texts: dict | None = None, **context):
+        unknown = sorted(set(texts or {}) - set(REASONS))
+        if unknown:
+            raise ValueError(f'Wording: {", ".join(unknown)} is not a reason code; the codes are {", ".join(REASONS)}')
+        self.texts = dict(REASONS, **(texts or {}))
+        self.context = context
+
+    def __call__(self, code: str, **params) -> str:
+        return self.texts[code].format(**{**self.context, **params})
+
+
+DEFAULT_WORDING = Wording()
+
+
+@dataclasses.dataclass(frozen=True)
+class NotRead:
+    """A file whose version could not be read for a reason other than a refusal (a path the transport cannot read)."""
+
+    reason: str
+
+
+def evaluate(entry: dict, facts: dict, params: dict | None = None, wording: Wording | None = None) -> dict:
     """``{'status', 'reasons', 'prerequisites', 'condition', 'restart_services'}`` of one KB on one host.
 
     ``prerequisites`` maps exchange_55, service_pack, each file name and readable to True, False or None (not known);
-    ``condition`` is True, False, None (not known) or 'not_checkable' (an input nobody declared).
+    ``condition`` is True, False, None (not known) or 'not_checkable' (an input nobody declared).  Both are assessed in
+    full whatever the status; the status then follows the order of the module docstring.  ``wording`` words the
+    reasons (:data:`REASONS` by default).
     """
     params = params or {}
     kb, applies = entry['id'], entry['applies_to']
+    wording = wording or DEFAULT_WORDING
+
+    def say(code, **values):
+        return wording(code, kb=kb, **values)
+
     exchange = facts['exchange']
-    family = exchange.get('family')
-    prerequisites = {'exchange_55': None, 'service_pack': None}
-    result = {'prerequisites': prerequisites, 'condition': None, 'restart_services': list(entry['restart']['services'])}
+    family, installed, conflict = exchange.get('family'), exchange.get('installed'), exchange.get('conflict')
+    denied = list(facts.get('denied', []))
+    missing = [key for key in [component_key(entry)] + [change['key'] for change in entry['changes']]
+               if key_state(facts['keys'], key) is None]
+    if installed is False or family not in (None, '5.5') or missing:
+        exchange_55 = False
+    else:
+        exchange_55 = True if family == '5.5' and not conflict else None
+    prerequisites = {'exchange_55': exchange_55}
+    service_pack_reasons = _service_pack(entry, exchange, prerequisites, say)
+    file_reasons, unread = _files(entry, facts, prerequisites, say)
+    prerequisites['readable'] = not denied
+    condition, condition_reasons = _condition(entry, facts, params, say)
+    result = {'prerequisites': prerequisites, 'condition': condition, 'restart_services': list(entry['restart']['services'])}
 
     def done(status, reasons):
         return dict(result, status=status, reasons=reasons)
 
-    if exchange.get('installed') is False and not exchange.get('conflict'):
-        prerequisites['exchange_55'] = False
-        return done('not_applicable', ['Exchange Server is not installed'])
+    if installed is False and not conflict:
+        return done('not_applicable', [say('not_installed')])
     if family not in (None, '5.5'):
-        prerequisites['exchange_55'] = False
-        return done('not_applicable', [f'Exchange Server {family} found ({exchange.get("family_evidence")}); {kb} applies to '
-                                       'Exchange Server 5.5 only'])
-    missing = [key for key in [component_key(entry)] + [change['key'] for change in entry['changes']]
-               if key_state(facts['keys'], key) is None]
+        return done('not_applicable', [say('other_release', family=family, evidence=exchange.get('family_evidence'))])
     if missing:
-        prerequisites['exchange_55'] = False if family == '5.5' else None
-        return done('not_applicable', [f'{missing[0]} does not exist, so {kb} does not apply here ({applies["component"]} '
-                                       'or the key it changes is not installed; keys are never created)'])
-    if exchange.get('conflict'):
-        return done('blocked', [exchange['conflict'] + '; resolve it on the server, nothing is guessed'])
-    prerequisites['exchange_55'] = True if family == '5.5' else None
-
-    condition, condition_reasons = _condition(entry, facts, params)
-    result['condition'] = condition
+        return done('not_applicable', [say('key_missing', key=missing[0], component=applies['component'])])
+    if conflict:
+        return done('blocked', [say('conflict', conflict=conflict)])
     if condition is False:
         return done('not_applicable', condition_reasons)
 
     blocked = []
     if family is None:
-        blocked.append('the Exchange version could not be determined (no Store.exe version, Services Version or NewestBuild '
-                       'names a release)')
+        if not denied:                      # a refused read says why itself
+            blocked.append(say('version_unknown'))
+            blocked += unread               # why a file (e.g. Store.exe) gave no version
     else:
-        blocked += _service_pack(entry, exchange, prerequisites)
-        blocked += _files(entry, facts, prerequisites)
+        blocked += service_pack_reasons + file_reasons
     blocked += condition_reasons if condition is not True else []
-    denied = list(facts.get('denied', []))
-    prerequisites['readable'] = not denied
-    blocked += [f'Access denied reading {item["what"]}: {item["reason"]}' for item in denied]
+    blocked += [say('denied', what=item['what'], reason=item['reason']) for item in denied]
     if blocked:
         return done('blocked', blocked)
 
     planned = plan(entry, facts, params)
     if not planned:
-        return done('compliant', [_holds(entry, facts, params)])
-    return done('needs_change', [f'{change.name} is {"not set" if change.before is None else change.before.to_text()}; '
-                                 f'must be {change.after.to_text()}' for change in planned])
+        return done('compliant', [_holds(entry, facts, params, say)])
+    return done('needs_change', [say('differs', name=change.name, current=_shown(change.before), want=change.after.to_text())
+                                 for change in planned])
 
 
-def status_after_change(entry: dict, facts: dict, params: dict, written: list) -> dict:
-    """The KB evaluated once the ``written`` Changes are on the server: 'changed' when they made it compliant."""
+def status_after_change(entry: dict, facts: dict, params: dict, written: list, wording: Wording | None = None) -> dict:
+    """The KB evaluated once the ``written`` Changes are on the server: 'changed' when they made it compliant.
+
+    A Change whose ``after`` is None deleted its value.  A missing key stays missing (keys are never created); in a key
+    whose listing was refused, the value written is known.
+    """
     keys = dict(facts['keys'])
     for change in written:
-        state = keys[key_id(change.key)]
+        state = keys.get(key_id(change.key))
+        if state is None:
+            continue
+        if state == DENIED:
+            state = {'key': change.key, 'names': {}, 'values': {}}
         values = {name: value for name, value in state['values'].items() if name.lower() != change.name.lower()}
-        values[change.name] = change.after
+        if change.after is not None:
+            values[change.name] = change.after
         keys[key_id(change.key)] = dict(state, values=values)
-    result = evaluate(entry, dict(facts, keys=keys), params)
+    result = evaluate(entry, dict(facts, keys=keys), params, wording)
     if written and result['status'] == 'compliant':
         result['status'] = 'changed'
     return result
 
 
-def _holds(entry, facts, params) -> str:
+def write_allowed(evaluation: dict, ignore_prerequisites: bool = False) -> bool:
+    """May a planned change be written?  When the host needs it; on a ``blocked`` host only with
+    ``ignore_prerequisites``; on a ``not_applicable`` host never."""
+    status = evaluation['status']
+    if status == 'blocked':
+        return bool(ignore_prerequisites)
+    return status in ('compliant', 'needs_change')
+
+
+def refusal(kb: str, evaluation: dict) -> str | None:
+    """Why a change that :func:`write_allowed` forbids fails the task (a ``blocked`` host, with its reasons), or None
+    when it is simply not made (a ``not_applicable`` host)."""
+    if evaluation['status'] != 'blocked':
+        return None
+    return (f'{kb} prerequisites not met, nothing was written: ' + '; '.join(evaluation['reasons'])
+            + ' (set ignore_prerequisites: true to write anyway)')
+
+
+def _shown(value) -> str:
+    return 'not set' if value is None else value.to_text()
+
+
+def _holds(entry, facts, params, say) -> str:
     parts = []
     for change in entry['changes']:
         state = key_state(facts['keys'], change['key'])
         current = find_value(state['values'], change['name'])
         if 'only_when' in change and current != RegValue(**change['only_when']):
-            shown = 'not set' if current is None else current.to_text()
-            parts.append(f'{change["name"]} under {change["key"].rsplit(chr(92), 1)[-1]} is {shown} (not '
-                         f'{RegValue(**change["only_when"]).to_text()})')
+            parts.append(say('left_alone', name=change['name'], leaf=change['key'].rsplit('\\', 1)[-1], current=_shown(current),
+                             only_when=RegValue(**change['only_when']).to_text()))
         else:
-            parts.append(f'{change["name"]} is {wanted(change, params).to_text()}')
+            parts.append(say('holds', name=change['name'], value=wanted(change, params).to_text()))
     return '; '.join(parts)
 
 
-def _condition(entry, facts, params) -> tuple:
+def _condition(entry, facts, params, say) -> tuple:
     condition = entry['condition']
     if condition is None:
         return True, []
@@ -538,20 +639,20 @@ def _condition(entry, facts, params) -> tuple:
         if answer is None:
             answer = facts.get('inputs', {}).get(name)
         if answer is None:
-            return 'not_checkable', [f'the condition "{condition["description"]}" cannot be checked remotely '
-                                     f'({condition["why_not_remote"]}); declare it with params.{entry["id"]}.{name}: true or false']
+            return 'not_checkable', [say('input_undeclared', description=condition['description'], input=name,
+                                         why_not_remote=condition['why_not_remote'])]
         if not answer:
-            return False, [f'the condition "{condition["description"]}" is declared false; {entry["id"]} applies only when it holds']
+            return False, [say('input_false', description=condition['description'], input=name)]
         return True, []
     unknown, failed = [], []
     for test in condition['registry']:
         outcome = _registry_test(test, facts['keys'])
         if outcome is None:
-            unknown.append(f'the condition "{condition["description"]}" could not be read ({test["key"]})')
+            unknown.append(say('condition_unread', description=condition['description'], key=test['key']))
         elif not outcome:
-            failed.append(_describe_test(test))
+            failed.append(_describe_test(test, say))
     if failed:
-        return False, [f'the condition "{condition["description"]}" does not hold: {"; ".join(failed)}']
+        return False, [say('condition_false', description=condition['description'], failed='; '.join(failed))]
     if unknown:
         return None, unknown
     return True, []
@@ -569,28 +670,27 @@ def _registry_test(test, keys):
     return current == RegValue(**test['value'])
 
 
-def _describe_test(test) -> str:
+def _describe_test(test, say) -> str:
     if test['test'] == 'key_exists':
-        return f'{test["key"]} does not exist'
+        return say('test_key_missing', key=test['key'])
     if test['test'] == 'value_absent':
-        return f'{test["name"]} is set under {test["key"]}'
-    return f'{test["name"]} under {test["key"]} is not {RegValue(**test["value"]).to_text()}'
+        return say('test_value_set', name=test['name'], key=test['key'])
+    return say('test_value_differs', name=test['name'], key=test['key'], value=RegValue(**test['value']).to_text())
 
 
-def _service_pack(entry, exchange, prerequisites) -> list:
+def _service_pack(entry, exchange, prerequisites, say) -> list:
     need = entry['applies_to']['min_service_pack']
     if need is None:
-        prerequisites.pop('service_pack')
         return []
     found = exchange.get('service_pack')
+    prerequisites['service_pack'] = None if found is None else found >= need
+    evidence = exchange.get('service_pack_evidence')
     if found is None:
-        return [f'the service pack could not be determined ({exchange.get("service_pack_evidence")}); '
-                f'{entry["id"]} needs Service Pack {need}']
-    prerequisites['service_pack'] = found >= need
+        return [say('service_pack_unknown', evidence=evidence, need=need)]
     if found >= need:
         return []
     shown = 'Exchange 5.5 without a service pack' if found == 0 else f'Service Pack {found}'
-    return [f'{shown} found ({exchange.get("service_pack_evidence")}); {entry["id"]} needs Service Pack {need}']
+    return [say('service_pack_low', found=shown, evidence=evidence, need=need)]
 
 
 def minimum(item: dict) -> FileVersion:
@@ -599,38 +699,42 @@ def minimum(item: dict) -> FileVersion:
     return FileVersion.parse(text + PAD if text.count('.') == 2 else text)
 
 
-def _files(entry, facts, prerequisites) -> list:
-    reasons = []
+def _files(entry, facts, prerequisites, say) -> tuple:
+    """(the reasons of the files that block, those of the files whose version could not be read)."""
+    reasons, unread = [], []
     for item in entry['applies_to']['files']:
         name, need = item['name'], minimum(item)
         path, why = file_path(item, facts['exchange'], facts['keys'])
         prerequisites[name] = None
         if path is None:
             if why:
-                reasons.append(why)
+                reasons.append(say('file_unlocatable', name=name, why=why))
             continue
         found = facts['files'].get(path.lower(), DENIED)
         if found == DENIED:
             continue                        # the access-denied reason says so
+        if isinstance(found, NotRead):
+            reasons.append(say('file_not_read', name=name, path=path, why=found.reason))
+            unread.append(reasons[-1])
+            continue
         if found is None:
             prerequisites[name] = False
-            reasons.append(f'{name} not found at {path}; {entry["id"]} needs {need} or later')
+            reasons.append(say('file_missing', name=name, path=path, need=need))
             continue
         if not found:
-            reasons.append(f'{name} at {path} has no file version')
+            reasons.append(say('file_no_version', name=name, path=path))
             continue
         try:
             version = FileVersion.parse_lenient(found)
         except ValueError:
-            reasons.append(f'{name} at {path} reports version {found!r}, which is not a file version')
+            reasons.append(say('file_not_a_version', name=name, path=path, version=found))
             continue
         if (version.major, version.minor) != (need.major, need.minor):
             prerequisites[name] = False
-            reasons.append(f'{name} {found} is not an Exchange {need.major}.{need.minor} file; it is compared with {need} only '
-                           'inside that line')
+            reasons.append(say('file_other_line', name=name, version=found, need=need, line=f'{need.major}.{need.minor}'))
         elif version < need:
             prerequisites[name] = False
-            reasons.append(f'{name} {version} is older than {need} ({entry["id"]})')
+            reasons.append(say('file_older', name=name, version=version, need=need))
         else:
             prerequisites[name] = True
-    return reasons
+    return reasons, unread
