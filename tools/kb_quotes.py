@@ -8,12 +8,14 @@
 
 Each article is read at the catalog's commit (plugins/plugin_utils/_kb_catalog.py SOURCE) with ``git show``.
 Quotes are compared whitespace-normalized; `` / `` separates lines that follow each other in the article and
-``[...]`` marks an elision, so each piece is looked for on its own.  Prints every miss; exits 1 if there is one.
+``[...]`` marks an elision, so each piece is looked for on its own.  The archive's Markdown escapes some characters as
+HTML entities (Q222508's title "HTML &amp; Plain Text"), so the article is compared with its entities decoded.  Prints every miss; exits 1 if there is one.
 Needs no network: clone the archive once (``git clone --bare https://github.com/jeffpar/kbarchive``).
 """
 
 from __future__ import annotations
 
+import html
 import os
 import subprocess
 import sys
@@ -42,7 +44,7 @@ def main(argv) -> int:
     for entry in entries:
         article = subprocess.run(['git', '-C', argv[0], 'show', f'{source["commit"]}:{entry["source"]}'],
                                  capture_output=True, text=True, check=True).stdout
-        text = _norm(article)
+        text = _norm(html.unescape(article))
         if _norm(entry['title']) not in text:
             misses += 1
             print(f'{entry["id"]}: title not in the article: {entry["title"]!r}')

@@ -28,12 +28,13 @@ MSMI = SERVICES + '\\MSExchangeMSMI\\Parameters'
 MTA = SERVICES + '\\MSExchangeMTA\\Parameters'
 DS = SERVICES + '\\MSExchangeDS\\Parameters'
 TEN = ['Q294406', 'Q243581', 'Q195203', 'Q285023', 'Q192593', 'Q223161', 'Q194131', 'Q258745', 'Q157420', 'Q185693']
-IDS = TEN + ['Q247654', 'Q184534', 'Q216162', 'Q235627', 'Q229089']
+IDS = TEN + ['Q247654', 'Q184534', 'Q216162', 'Q235627', 'Q229089', 'Q222508', 'Q219031']
 INPUTS = {'Q195203': 'ccmail_801_clients', 'Q223161': 'zero_on_backup', 'Q194131': 'disable_esmtp_advertising',
           'Q258745': 'slow_smtp_banner', 'Q157420': 'msmail_clients', 'Q185693': 'routing_recalculation_spins',
           'Q247654': 'ds_event_1171', 'Q184534': 'remap_extensionless_only', 'Q235627': 'refuse_auth_login',
-          'Q229089': 'old_forward_method'}
-CHOICES = {'Q285023': {'enable_ttl': 1}, 'Q247654': {'ver_pages': 2000}, 'Q216162': {'always_suppress_dr': 1}}
+          'Q229089': 'old_forward_method', 'Q219031': 'pop3_plain_text_mime'}
+CHOICES = {'Q285023': {'enable_ttl': 1}, 'Q247654': {'ver_pages': 2000}, 'Q216162': {'always_suppress_dr': 1},
+           'Q222508': {'send_plain_text_as_is': 1}, 'Q219031': {'pop3_line_wrap_size': 80}}
 
 
 def params(declared: bool) -> dict:
@@ -50,9 +51,9 @@ N, C, B, NA = 'needs_change', 'compliant', 'blocked', 'not_applicable'
 AUDIT = {
     'kb_applicable': dict.fromkeys(IDS, N),
     'kb_fixed': dict.fromkeys(IDS, C),
-    'kb_prerequisites_missing': dict(zip(IDS, [B, NA, NA, B, NA, C, C, C, NA, NA, C, NA, B, B, NA])),
-    'kb_sp1': dict(zip(IDS, [B, C, B, NA, B, B, NA, NA, NA, B, C, B, NA, NA, B])),
-    'kb_condition_false': dict(zip(IDS, [NA, C, NA, C, C, NA, NA, NA, NA, NA, NA, NA, C, NA, NA])),
+    'kb_prerequisites_missing': dict(zip(IDS, [B, NA, NA, B, NA, C, C, C, NA, NA, C, NA, B, B, NA, B, C])),
+    'kb_sp1': dict(zip(IDS, [B, C, B, NA, B, B, NA, NA, NA, B, C, B, NA, NA, B, NA, B])),
+    'kb_condition_false': dict(zip(IDS, [NA, C, NA, C, C, NA, NA, NA, NA, NA, NA, NA, C, NA, NA, C, NA])),
     'kb_exchange_2000': dict.fromkeys(IDS, NA),
 }
 # (key, value name, what the apply leaves on kb_applicable)
@@ -73,6 +74,8 @@ WRITES = [
     (IMC, 'AlwaysSuppressDR', {'type': 'REG_DWORD', 'data': 1}),
     (IMC, 'DisableAuth', {'type': 'REG_DWORD', 'data': 1}),
     (PUBLIC, 'Enable Old Forward Method', {'type': 'REG_DWORD', 'data': 1}),
+    (IMC, 'SendPlainTextAsIs', {'type': 'REG_DWORD', 'data': 1}),
+    (SYSTEM, 'Pop3 Line Wrap Size', {'type': 'REG_DWORD', 'data': 80}),
 ]
 KEYS = (PRIVATE, PUBLIC, SYSTEM, CONTENT, CCMC, IMC, MSMI, MTA, DS)
 
@@ -138,6 +141,7 @@ def test_prerequisite_reasons_name_what_is_missing(runs):
         in kb['Q216162']['reasons']
     sp1 = runs['check'].results['kb_sp1']['kb']
     assert 'Gapi32.dll 5.5.2232.0 is older than 5.5.2607.0 (Q229089)' in sp1['Q229089']['reasons']   # under c:\Windows
+    assert 'Store.exe 5.5.2232.11 is older than 5.5.2564.0 (Q219031)' in sp1['Q219031']['reasons']
     assert 'Mdbmsg.dll not found at C:\\exchsrvr\\res\\Mdbmsg.dll; Q229089 needs 5.5.2607.0 or later' in sp1['Q229089']['reasons']
     assert 'Ccmc.exe 5.5.1960.3 is older than 5.5.2424.0 (Q195203)' in sp1['Q195203']['reasons']
     assert 'Ccmc.exe 5.5.1960.3 is older than 5.5.2332.0 (Q192593)' in sp1['Q192593']['reasons']      # 3-part, padded
@@ -167,6 +171,7 @@ def test_ten_kbs_read_each_key_once(runs):
     # Q247654 adds the MSExchangeDS key and its Parameters (its value is not there yet): two listings.  Q184534 lists
     # InternetContent and reads RemapExtension; Q216162 and Q235627 read Imcmsg.dll (their values are not there yet);
     # Q229089 lists CurrentVersion, reads SystemRoot and 4 files (Mdbmsg.dll, Gapi32.dll, Netif.dll, Dsamain.exe).
+    # Q222508 and Q219031 read only keys and files read already (their values are not there yet).
     assert runs['check'].results['kb_applicable']['reads'] == ten + 2 + 2 + 1 + 6
 
 
