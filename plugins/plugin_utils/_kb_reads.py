@@ -5,13 +5,15 @@
 
 :class:`ReadOnce` wraps a RemoteHost for the audit: a second ``enum_values``, ``get_value`` or ``file_version`` of the same
 key, value or file is answered from what the first one returned, so the identification (:func:`_exchange55.gather_facts`)
-and the KBs share their reads (ParametersPrivate, Store.exe).  Writes and read-backs go to the host itself.
+and the KBs share their reads (ParametersPrivate, Store.exe); a refusal, or a path the transport cannot read, is answered
+with the same error.  Writes and read-backs go to the host itself.
 """
 
 from __future__ import annotations
 
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils import _kb
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._exchange55 import gather_facts
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._exchange55 import (
+    UNREADABLE_STORE_KINDS, _without_host, gather_facts)
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
 
 
@@ -19,7 +21,9 @@ class ReadOnce:
     """A read-only view of a RemoteHost that sends each distinct read once; ``sent`` counts the reads sent."""
 
     def __init__(self, host):
-        self.host = host
+        self.remote = host
+        # the host's name and transport, as the RemoteHost says them (gather_facts words its reasons with them)
+        self.host = getattr(host, 'host', None)
         self.transport = getattr(host, 'transport', None)
         self._answers = {}
         self.sent = 0
@@ -30,7 +34,8 @@ class ReadOnce:
             try:
                 self._answers[what] = (True, method(*args))
             except RemoteError as exc:
-                if exc.kind != 'access_denied':
+                # a refusal, or a path this transport cannot read: asking again gives the same answer
+                if exc.kind != 'access_denied' and exc.kind not in UNREADABLE_STORE_KINDS:
                     raise
                 self._answers[what] = (False, exc)
         ok, answer = self._answers[what]
@@ -39,16 +44,16 @@ class ReadOnce:
         return answer
 
     def enum_values(self, key):
-        return self._once(('enum', _kb.key_id(key)), self.host.enum_values, key)
+        return self._once(('enum', _kb.key_id(key)), self.remote.enum_values, key)
 
     def get_value(self, key, name, expected_type=None):
-        return self._once(('value', _kb.key_id(key), name.lower()), self.host.get_value, key, name, expected_type)
+        return self._once(('value', _kb.key_id(key), name.lower()), self.remote.get_value, key, name, expected_type)
 
     def file_version(self, path):
-        return self._once(('file', path.lower()), self.host.file_version, path)
+        return self._once(('file', path.lower()), self.remote.file_version, path)
 
     def service_state(self, name):
-        return self._once(('service', name.lower()), self.host.service_state, name)
+        return self._once(('service', name.lower()), self.remote.service_state, name)
 
 
 def read_facts(host, entries, owa=None) -> dict:
@@ -74,6 +79,10 @@ def read_facts(host, entries, owa=None) -> dict:
             try:
                 files[path.lower()] = view.file_version(path)
             except RemoteError as exc:
+                if exc.kind in UNREADABLE_STORE_KINDS:
+                    # not a refusal: a path the transport cannot read (gather_facts' store.not_read), said as such
+                    files[path.lower()] = _kb.NotRead(_without_host(str(exc), getattr(host, 'host', None)))
+                    continue
                 files[path.lower()] = _kb.DENIED
                 denied.append({'what': path, 'reason': str(exc)})
     inputs = {}

@@ -20,6 +20,8 @@ from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._exchan
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._kb_reads import read_facts
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._owa_probe import OwaAnswer
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._smb import split_windows_path
 from ansible_collections.legacy_exchange.exchange55.tests.unit.plugins.plugin_utils.fakes import (
     SERVERS, FakeHost, exchange55_server)
 
@@ -159,3 +161,35 @@ def test_prerequisites_are_assessed_whatever_the_status():
     assert verdict['status'] == 'not_applicable'
     assert verdict['prerequisites'] == {'exchange_55': True, 'service_pack_4': False, 'store_exe': False, 'owa_ssl_only': False,
                                         'information_store_key': True, 'readable': True}
+
+
+class SmbFakeHost(FakeHost):
+    """Reads files as the smb transport does: a path that is not a drive path cannot be read (kind 'unsupported')."""
+
+    transport = 'smb'
+    host = 'exsrv01'
+
+    def file_version(self, path):
+        try:
+            split_windows_path(path)
+        except ValueError as error:
+            self.calls.append(('file_version', path))
+            raise RemoteError(f'{self.host}: {error}', kind='unsupported', host=self.host) from None
+        return super().file_version(path)
+
+
+@pytest.mark.parametrize('family', ['5.5', None])
+def test_a_store_exe_path_smb_cannot_read_is_the_same_reason_for_the_kb_module(family):
+    """Not an access denial: the kb module says, as owa_url_protocol does, that Store.exe's version could not be read,
+    without the host's name, and sends that read once."""
+    spec = exchange55_server(install_path='"C:\\exchsrvr"', **({} if family else {'newest_build': None, 'service_pack_build': None}))
+    facts = gather_facts(SmbFakeHost.from_spec(copy.deepcopy(spec)), owa=OwaAnswer.declared(True))
+    expected = _q294406.evaluate(facts)
+    host = SmbFakeHost.from_spec(copy.deepcopy(spec))
+    found = read_facts(host, [ENTRY], OwaAnswer.declared(True))
+    assert found['denied'] == [] and found['exchange']['family'] == family
+    engine = _kb.evaluate(ENTRY, found, wording=_q294406.wording(found['server']))
+    assert expected['status'] == engine['status'] == 'blocked'
+    assert engine['reasons'] == expected['reasons']
+    assert any("Store.exe's version could not be read: " in reason and 'exsrv01' not in reason for reason in engine['reasons'])
+    assert [call[0] for call in host.calls].count('file_version') == 1
