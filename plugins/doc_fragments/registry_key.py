@@ -6,7 +6,8 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """The key and value options of registry and registry_info (module_utils/_spec.py REGISTRY_KEY_ARGUMENT_SPEC)."""
+    """The key and value options of registry and registry_info (module_utils/_spec.py REGISTRY_KEY_ARGUMENT_SPEC), and the
+    backup options of every module that writes (BACKUP)."""
 
     DOCUMENTATION = r'''
 options:
@@ -29,8 +30,26 @@ options:
     aliases: [entry, value]
 '''
 
-    BACKUP_ENCODING = r'''
+    # backup, backup_dir and backup_encoding of every module that writes (module_utils/_spec.py BACKUP_ARGUMENT_SPEC)
+    BACKUP = r'''
 options:
+  backup:
+    description:
+      - Before a write, save the whole key that the write changes on the controller, in O(backup_dir). It is saved as a
+        C(.reg) file that regedit imports (see O(backup_encoding)), together with a C(.json) record of the prior state,
+        which O(restore_from) takes.
+      - M(legacy_exchange.exchange55.registry) saves the whole subtree when it deletes a key with its subkeys.
+      - No backup is written when nothing changes, or in check mode.
+    type: bool
+    default: false
+  backup_dir:
+    description:
+      - Directory on the controller for backups. Each host gets a subdirectory named after its inventory hostname, with
+        every character outside C([A-Za-z0-9_.-]) written as C(%XX), so no two hosts share one.
+      - A relative path is taken from the directory ansible-playbook was started in; C(~) is expanded. The lookup
+        P(legacy_exchange.exchange55.backup_records#lookup) resolves it the same way.
+      - Defaults to C(~/.ansible/exchange55-backups).
+    type: path
   backup_encoding:
     description:
       - How the C(.reg) backup file is written. The C(.json) record always holds the exact data.

@@ -33,8 +33,10 @@ REGISTRY_KEY_ARGUMENT_SPEC = dict(
     name=dict(type='str', aliases=['entry', 'value']),
 )
 
-# the .reg backup's code page, for every module that backs up before writing (doc fragment registry_key.BACKUP_ENCODING)
-BACKUP_ENCODING_ARGUMENT_SPEC = dict(
+# the backup before a write, for every module that writes (doc fragment registry_key.BACKUP)
+BACKUP_ARGUMENT_SPEC = dict(
+    backup=dict(type='bool', default=False),
+    backup_dir=dict(type='path'),
     backup_encoding=dict(type='str', default='cp1252'),
 )
 

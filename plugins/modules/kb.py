@@ -19,7 +19,10 @@ description:
     V(needs_change), V(changed), V(not_applicable) and V(blocked), with reasons.
   - A KB whose condition cannot be read from the server is V(blocked) until the condition is declared in O(params),
     for example whether cc:Mail 8.01 clients are in use for Q195203. Such a KB is never skipped or applied silently.
-  - A V(blocked) or V(not_applicable) KB is reported and left alone. That does not fail the task.
+  - A V(not_applicable) KB is reported and left alone. A V(blocked) KB is not written either. When it has values to
+    change, the task fails with C(error_kind=blocked) and one line that names each such KB with its reasons, as
+    M(legacy_exchange.exchange55.owa_url_protocol) fails on a blocked server. The other KBs of the task are still
+    audited and applied first. O(fail_on_blocked=false) only reports them, and O(ignore_prerequisites=true) writes them.
   - The identification of the server and every key and file that the KBs name are read once, however many KBs the
     task lists.
   - Writes go through the same pipeline as M(legacy_exchange.exchange55.owa_url_protocol). That covers check mode,
@@ -33,7 +36,7 @@ author:
 extends_documentation_fragment:
   - legacy_exchange.exchange55.connection
   - legacy_exchange.exchange55.owa
-  - legacy_exchange.exchange55.registry_key.BACKUP_ENCODING
+  - legacy_exchange.exchange55.registry_key.BACKUP
   - legacy_exchange.exchange55.attributes
 attributes:
   check_mode:
@@ -67,31 +70,85 @@ options:
         from O(owa_ssl_required)."
     type: dict
     default: {}
-  backup:
+  ignore_prerequisites:
     description:
-      - Before each change, save the whole key on the controller in O(backup_dir). The key is saved as a C(REGEDIT4)
-        C(.reg) file, together with a C(.json) record of the value's prior state.
-      - No backup is written when nothing changes, or in check mode.
+      - Write a V(blocked) KB's values even though a prerequisite is missing or could not be determined. That covers the
+        Exchange release or service pack (too low, conflicting or unknown), a binary's version (older, missing or
+        unreadable), and refused reads of these.
+      - It never writes a V(not_applicable) KB.
+      - It does not override the KB's condition. A condition that cannot be checked remotely stays V(blocked) until it is
+        declared in O(params), and so does a condition that could not be read. Only the administrator knows whether the
+        fix applies at all. Q294406's condition (OWA SSL only) is declared with O(owa_ssl_required). Unlike
+        M(legacy_exchange.exchange55.owa_url_protocol), an OWA page that could not be probed is not overridden.
+      - A KB whose key could not be read is never written either, because the prior state of its values is unknown.
     type: bool
     default: false
-  backup_dir:
+    version_added: 0.2.0
+  fail_on_blocked:
     description:
-      - Directory on the controller for backups, one subdirectory per inventory hostname, as for
-        M(legacy_exchange.exchange55.owa_url_protocol). Defaults to C(~/.ansible/exchange55-backups).
-    type: path
+      - Fail the task (C(error_kind=blocked)) when a V(blocked) KB has values to change and is not written, in check mode
+        too. The message names each such KB with its reasons.
+      - V(false) only reports such KBs, with their status and reasons. The role C(legacy_exchange.exchange55.kb_remediation)
+        treats a refused KB as a finding in its report, unless C(kb_remediation_fail_on_blocked) is set.
+    type: bool
+    default: true
+    version_added: 0.2.0
+  restart_services:
+    description:
+      - After all the changes of the host (not in check mode), restart the services that the changed KBs' articles ask
+        for (RV(kb.restart_services)). Each service is restarted once, however many KBs ask for it, in the order the KBs
+        list them. The module waits until each one runs again.
+      - A service that is not running (stopped on purpose, paused) is left as it is. The KB keeps
+        RV(kb.restart_required=true), and RV(kb.restart_note) says why.
+      - A restart disconnects the clients of the service, so it is off by default.
+    type: bool
+    default: false
+    version_added: 0.2.0
+  restart_timeout:
+    description:
+      - Seconds to wait for each service to stop, and then to start, when O(restart_services=true).
+    type: int
+    default: 300
+    version_added: 0.2.0
   restore_from:
     description:
       - Paths of C(.json) records written by O(backup=true) (RV(kb.backups)). Each value is put back exactly as it was
         before that change, with the same type and data, or removed if it was absent. The same pipeline is used, with
         check mode, the diff, a backup with O(backup=true), and the read-back.
-      - Each record must belong to this host and to a value that a KB in O(ids) changes. The KBs are audited after the
-        restore; the prerequisite checks do not apply to the restore itself.
-      - A REG_EXPAND_SZ prior value that the server returned expanded over WinRM is refused (C(error_kind=not_restorable)).
+      - Each record must belong to this host and to a value that a KB in O(ids) changes (see O(restore_skip_unrelated)).
+        The KBs are audited after the restore; the prerequisite checks do not apply to the restore itself.
+      - Of several records of one value, only the newest (the record's C(created) time) is restored, so the value gets
+        back the state it had before its last recorded change. The lookup
+        P(legacy_exchange.exchange55.backup_records#lookup) with C(want=all) lists every record of a host.
+      - The value's name is written back as the record spells it (C(value_name), the server's spelling at backup time).
+        Windows matches value names in any case but keeps the stored spelling, so a value now held under another case is
+        deleted and written again under the recorded name. The apply itself writes under the name the server holds.
+      - A REG_EXPAND_SZ prior value backed up over WinRM was returned by the server with its environment variables
+        already expanded (StdRegProv cannot return the stored text), so it cannot be restored exactly. The restore
+        refuses it (C(error_kind=not_restorable)) unless O(restore_expanded=true). The result's RV(restore_exact) says
+        whether a restore was exact.
+      - With O(restart_services=true), the services of the KBs whose values the restore changed are restarted afterwards.
     type: list
     elements: path
+  restore_skip_unrelated:
+    description:
+      - With O(restore_from), leave out the records of values that none of the KBs in O(ids) changes, instead of failing
+        the task. Records written by M(legacy_exchange.exchange55.registry) for other keys are an example.
+      - The rollback of the role C(legacy_exchange.exchange55.kb_remediation) sets it, because it passes every record of a
+        host.
+    type: bool
+    default: false
+    version_added: 0.2.0
+  restore_expanded:
+    description:
+      - With O(restore_from), write a REG_EXPAND_SZ prior value that the server returned expanded, as that expanded text
+        (still as REG_EXPAND_SZ). The result then says RV(restore_exact=false).
+    type: bool
+    default: false
+    version_added: 0.2.0
 notes:
-  - The module restarts nothing. A change to a KB that asks for a restart returns RV(kb.restart_required=true) with the
-    services to restart.
+  - Without O(restart_services), the module restarts nothing. A change to a KB that asks for a restart returns
+    RV(kb.restart_required=true) with the services to restart.
   - "Least privilege: the account needs to read C(HKLM\\SOFTWARE\\Microsoft\\Exchange\\Setup), the service keys and the
     files of the KBs. It also needs to set values under the keys that the KBs change."
 seealso:
@@ -114,6 +171,12 @@ EXAMPLES = r'''
     transport: smb
     backup: true
   register: q243581
+
+- name: Apply Q243581 on a server whose service pack could not be read, then restart the Information Store
+  legacy_exchange.exchange55.kb:
+    ids: [Q243581]
+    ignore_prerequisites: true
+    restart_services: true
 
 - name: Put the values back as they were before that change
   legacy_exchange.exchange55.kb:
@@ -156,8 +219,17 @@ kb:
       type: list
       elements: dict
     restart_required:
-      description: V(true) when this run changed the KB's values and the article asks for a restart of RV(kb.restart_services).
+      description:
+        - V(true) when this run changed the KB's values and the article asks for a restart of RV(kb.restart_services),
+          and they were not all restarted afterwards (see O(restart_services)).
       type: bool
+    restarted:
+      description: V(true) when every service of RV(kb.restart_services) was restarted after this run changed the KB's values.
+      type: bool
+    restart_note:
+      description: Why a service of the KB was not restarted with O(restart_services=true), when it was not running.
+      type: str
+      returned: when a service was left as it was
     restart_services:
       description: The services the article asks to restart after the change.
       type: list
@@ -168,9 +240,27 @@ restored:
   type: list
   elements: dict
 restart_required:
-  description: V(true) when any KB of the task has RV(kb.restart_required=true), or a restore changed a value of a KB that asks for a restart.
+  description:
+    - V(true) when any KB of the task has RV(kb.restart_required=true), or a restore changed a value of a KB that asks for
+      a restart, and the services were not restarted afterwards.
   returned: success
   type: bool
+restarted:
+  description: V(true) when O(restart_services=true) restarted at least one service.
+  returned: success
+  type: bool
+  sample: false
+restart_note:
+  description: Why some services were not restarted with O(restart_services=true), when they were not running.
+  returned: when a service was left as it was
+  type: str
+restore_exact:
+  description:
+    - With O(restore_from), whether every value restored now holds exactly the recorded prior state (type and data).
+      V(false) when O(restore_expanded=true) wrote an expanded REG_EXPAND_SZ.
+  returned: with O(restore_from), when something was restored
+  type: bool
+  sample: true
 reads:
   description: How many remote reads the audit sent, for all the KBs together.
   returned: success
@@ -187,8 +277,10 @@ write_sent:
 error_kind:
   description:
     - On failure, the kind of failure. It is one of V(invalid_option) (checked before connecting), the connection
-      kinds of M(legacy_exchange.exchange55.owa_url_protocol), V(read_back_mismatch), V(backup_failed) or
-      V(not_restorable).
+      kinds of M(legacy_exchange.exchange55.owa_url_protocol), V(blocked) (see O(fail_on_blocked)),
+      V(read_back_mismatch), V(backup_failed) or V(not_restorable).
+    - After a restart with O(restart_services=true) failed, the kind of that failure (for example V(timeout)); the
+      values were written and verified.
   returned: failure
   type: str
 transport:
@@ -200,7 +292,7 @@ transport:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.legacy_exchange.exchange55.plugins.module_utils._spec import (
-    BACKUP_ENCODING_ARGUMENT_SPEC,
+    BACKUP_ARGUMENT_SPEC,
     CONNECTION_ARGUMENT_SPEC,
     OWA_ARGUMENT_SPEC,
     controller_only,
@@ -209,10 +301,14 @@ from ansible_collections.legacy_exchange.exchange55.plugins.module_utils._spec i
 ARGUMENT_SPEC = dict(
     ids=dict(type='list', elements='str', required=True),
     params=dict(type='dict', default={}),
-    backup=dict(type='bool', default=False),
-    backup_dir=dict(type='path'),
+    ignore_prerequisites=dict(type='bool', default=False),
+    fail_on_blocked=dict(type='bool', default=True),
+    restart_services=dict(type='bool', default=False),
+    restart_timeout=dict(type='int', default=300),
     restore_from=dict(type='list', elements='path'),
-    **BACKUP_ENCODING_ARGUMENT_SPEC,
+    restore_skip_unrelated=dict(type='bool', default=False),
+    restore_expanded=dict(type='bool', default=False),
+    **BACKUP_ARGUMENT_SPEC,
     **OWA_ARGUMENT_SPEC,
     **CONNECTION_ARGUMENT_SPEC,
 )

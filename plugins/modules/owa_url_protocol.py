@@ -30,7 +30,7 @@ author:
 extends_documentation_fragment:
   - legacy_exchange.exchange55.connection
   - legacy_exchange.exchange55.owa
-  - legacy_exchange.exchange55.registry_key.BACKUP_ENCODING
+  - legacy_exchange.exchange55.registry_key.BACKUP
   - legacy_exchange.exchange55.attributes
 attributes:
   check_mode:
@@ -64,21 +64,6 @@ options:
       - A server without Exchange 5.5 or with OWA not SSL only (C(not_applicable)) is still never changed.
     type: bool
     default: false
-  backup:
-    description:
-      - Before any change, save the whole C(ParametersPrivate) key to O(backup_dir) on the controller. It is saved as a
-        C(REGEDIT4) C(.reg) file and a C(.json) record of the value's prior state, which O(restore_from) takes.
-      - No backup is written when nothing changes, or in check mode.
-    type: bool
-    default: false
-  backup_dir:
-    description:
-      - Directory on the controller for backups. Each host gets a subdirectory named after its inventory hostname, with
-        every character outside C([A-Za-z0-9_.-]) written as C(%XX), so no two hosts share one.
-      - A relative path is taken from the directory ansible-playbook was started in; C(~) is expanded. The lookup
-        P(legacy_exchange.exchange55.backup_records#lookup) resolves it the same way.
-      - Defaults to C(~/.ansible/exchange55-backups).
-    type: path
   restart_information_store:
     description:
       - After a change (not in check mode), restart the Information Store service (C(MSExchangeIS)) and wait until it
@@ -258,7 +243,7 @@ transport:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.legacy_exchange.exchange55.plugins.module_utils._spec import (
-    BACKUP_ENCODING_ARGUMENT_SPEC,
+    BACKUP_ARGUMENT_SPEC,
     CONNECTION_ARGUMENT_SPEC,
     OWA_ARGUMENT_SPEC,
     controller_only,
@@ -268,13 +253,11 @@ ARGUMENT_SPEC = dict(
     state=dict(type='str', choices=['present', 'absent'], default='present'),
     protocol=dict(type='str', default='https:'),
     ignore_prerequisites=dict(type='bool', default=False),
-    backup=dict(type='bool', default=False),
-    backup_dir=dict(type='path'),
     restart_information_store=dict(type='bool', default=False),
     restart_timeout=dict(type='int', default=300),
     restore_from=dict(type='path'),
     restore_expanded=dict(type='bool', default=False),
-    **BACKUP_ENCODING_ARGUMENT_SPEC,
+    **BACKUP_ARGUMENT_SPEC,
     **OWA_ARGUMENT_SPEC,
     **CONNECTION_ARGUMENT_SPEC,
 )

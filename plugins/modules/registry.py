@@ -33,7 +33,7 @@ author:
   - legacy_exchange.exchange55 contributors (@legacy-exchange)
 extends_documentation_fragment:
   - legacy_exchange.exchange55.registry_key
-  - legacy_exchange.exchange55.registry_key.BACKUP_ENCODING
+  - legacy_exchange.exchange55.registry_key.BACKUP
   - legacy_exchange.exchange55.connection
   - legacy_exchange.exchange55.attributes
 attributes:
@@ -86,13 +86,6 @@ options:
   hive:
     description:
       - win_regedit loads a hive file with it. That cannot be done remotely, so any value is refused.
-    type: path
-  backup:
-    description: Save the key (or the subtree, for O(delete_key)) on the controller before any write.
-    type: bool
-    default: false
-  backup_dir:
-    description: Where backups are written, one folder per inventory host. Defaults to C(~/.ansible/exchange55-backups).
     type: path
   restore_from:
     description:
@@ -239,7 +232,7 @@ transport:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.legacy_exchange.exchange55.plugins.module_utils._spec import (
-    BACKUP_ENCODING_ARGUMENT_SPEC,
+    BACKUP_ARGUMENT_SPEC,
     CONNECTION_ARGUMENT_SPEC,
     REGISTRY_KEY_ARGUMENT_SPEC,
     controller_only,
@@ -255,11 +248,9 @@ ARGUMENT_SPEC = dict(
     delete_key=dict(type='bool', default=True),
     create_key=dict(type='bool', default=True),
     hive=dict(type='path'),
-    backup=dict(type='bool', default=False),
-    backup_dir=dict(type='path'),
     restore_from=dict(type='path'),
     restore_expanded=dict(type='bool', default=False),
-    **BACKUP_ENCODING_ARGUMENT_SPEC,
+    **BACKUP_ARGUMENT_SPEC,
     **CONNECTION_ARGUMENT_SPEC,
 )
 
