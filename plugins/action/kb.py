@@ -16,7 +16,7 @@ from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._kb_reads import read_facts
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._safeguards import restore_plan
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._service import restart_service
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._service import restart_services
 
 # How the message starts when blocked KBs are refused their writes (error_kind 'blocked'), as for owa_url_protocol.
 REFUSAL = 'KB prerequisites not met, nothing was written for'
@@ -75,7 +75,7 @@ def refusal(refused: list, ignore_prerequisites: bool) -> str:
 
 def restart_order(reports: dict) -> list:
     """The services to restart, each once, in the order the KBs (in task order) list them: those of every KB whose
-    values this run changed and whose article asks for a restart."""
+    values this run changed and whose article asks for a restart.  :func:`_service.restart_services` orders them."""
     services = []
     for report in reports.values():
         if report.get('restart_required'):
@@ -212,16 +212,18 @@ class ActionModule(Exchange55Action):
 
     @staticmethod
     def _restart(host, args, result, reports):
-        """``restart_services``: restart each service that a changed KB asks for, once, after all the writes; then say per
-        KB and overall what was restarted and what still needs a restart.  A service that is not running is left so."""
+        """``restart_services``: restart each service that a changed KB asks for, once, after all the writes (stopped in the
+        reverse of Exchange's start order, then started in it: :func:`_service.restart_services`); then say per KB and
+        overall what was restarted and what still needs a restart.  A service that is not running is left so."""
         done, notes = {}, {}
-        for service in restart_order(reports):
-            try:
-                state = restart_service(host, service, args['restart_timeout'])
-            except RemoteError as exc:
-                result.update(failed=True, error_kind=exc.kind,
-                              msg=f'the values were written and verified, but restarting {service} failed: {exc}')
-                break
+        services = restart_order(reports)
+        try:
+            states = restart_services(host, services, args['restart_timeout'])
+        except RemoteError as exc:
+            states = {}
+            result.update(failed=True, error_kind=exc.kind,
+                          msg=f'the values were written and verified, but restarting {", ".join(services)} failed: {exc}')
+        for service, state in states.items():
             if state is None:
                 done[service.lower()] = service
             else:

@@ -96,8 +96,9 @@ options:
   restart_services:
     description:
       - After all the changes of the host (not in check mode), restart the services that the changed KBs' articles ask
-        for (RV(kb.restart_services)). Each service is restarted once, however many KBs ask for it, in the order the KBs
-        list them. The module waits until each one runs again.
+        for (RV(kb.restart_services)). Each service is restarted once, however many KBs ask for it. They are stopped in
+        the reverse of Exchange's start order (System Attendant, Directory, Information Store, MTA, then the others in
+        the order the KBs list them) and then started in that order. The module waits for each one.
       - A service that is not running (stopped on purpose, paused) is left as it is. The KB keeps
         RV(kb.restart_required=true), and RV(kb.restart_note) says why.
       - A restart disconnects the clients of the service, so it is off by default.
@@ -183,6 +184,14 @@ EXAMPLES = r'''
     ids: [Q243581]
     transport: smb
     restore_from: "{{ q243581.kb.Q243581.backups | map(attribute='backup_record') }}"
+
+- name: Undo the last change of each value of two KBs, from every backup record of the host
+  legacy_exchange.exchange55.kb:
+    ids: [Q243581, Q285023]
+    params:
+      Q285023: {enable_ttl: 1}
+    restore_from: "{{ query('legacy_exchange.exchange55.backup_records', inventory_hostname, want='all') }}"
+    restore_skip_unrelated: true
 '''
 
 RETURN = r'''
