@@ -27,7 +27,7 @@ def kb_params(args: dict, kb: str) -> dict:
     return dict(params.get(kb) or params.get(kb.lower()) or {})
 
 
-def override_refused(entry: dict, evaluation: dict, facts: dict, params: dict) -> str | None:
+def override_refused(entry: dict, evaluation: dict, facts: dict) -> str | None:
     """Why ``ignore_prerequisites`` may not write this ``blocked`` KB, or None when it may.
 
     It overrides the prerequisites: the release and service pack (missing, conflicting or undetermined), the binaries'
@@ -36,12 +36,9 @@ def override_refused(entry: dict, evaluation: dict, facts: dict, params: dict) -
     administrator knows whether the fix applies at all.  A key the KB writes that could not be read is never written
     either: its prior state, which the backup and a rollback need, is unknown.
     """
-    if facts['exchange'].get('conflict'):
-        # the conflict is a prerequisite; the condition is what the rest of the evaluation says once it is set aside
-        evaluation = _kb.evaluate(entry, dict(facts, exchange=dict(facts['exchange'], conflict=None)), params)
-        if evaluation['status'] == 'not_applicable':
-            return '; '.join(evaluation['reasons'])
-    condition = evaluation['condition']
+    condition = evaluation['condition']        # assessed whatever the status (conflicting evidence included)
+    if condition is False:
+        return 'its condition does not hold, so it does not apply here'
     if condition == 'not_checkable':
         return 'its condition cannot be checked remotely and was not declared; declare it in params'
     if condition is not True:
@@ -52,13 +49,12 @@ def override_refused(entry: dict, evaluation: dict, facts: dict, params: dict) -
     return None
 
 
-def write_allowed(entry: dict, evaluation: dict, facts: dict, params: dict, ignore_prerequisites: bool) -> bool:
+def write_allowed(entry: dict, evaluation: dict, facts: dict, ignore_prerequisites: bool) -> bool:
     """May the KB's planned changes be written?  ``needs_change``: yes.  ``blocked``: only with ``ignore_prerequisites``
     and when :func:`override_refused` has no objection.  ``not_applicable`` (and ``compliant``): never."""
-    status = evaluation['status']
-    if status == 'needs_change':
-        return True
-    return status == 'blocked' and bool(ignore_prerequisites) and override_refused(entry, evaluation, facts, params) is None
+    if evaluation['status'] == 'compliant' or not _kb.write_allowed(evaluation, ignore_prerequisites):
+        return False
+    return evaluation['status'] != 'blocked' or override_refused(entry, evaluation, facts) is None
 
 
 def refusal(refused: list, ignore_prerequisites: bool) -> str:
@@ -146,10 +142,10 @@ class ActionModule(Exchange55Action):
             params = kb_params(args, kb)
             evaluation = _kb.evaluate(entry, facts, params)
             wanted = _kb.plan(entry, facts, params) if evaluation['status'] in ('needs_change', 'blocked') else []
-            allowed = write_allowed(entry, evaluation, facts, params, args['ignore_prerequisites'])
+            allowed = write_allowed(entry, evaluation, facts, args['ignore_prerequisites'])
             planned = wanted if allowed else []
             if wanted and not allowed and evaluation['status'] == 'blocked':
-                refused.append((kb, evaluation['reasons'], override_refused(entry, evaluation, facts, params)))
+                refused.append((kb, evaluation['reasons'], override_refused(entry, evaluation, facts)))
             report = dict(evaluation, changes=[_change_record(change) for change in planned], backups=[], restart_required=False,
                           restarted=False)
             result['kb'][kb] = report

@@ -92,13 +92,15 @@ def test_ignore_prerequisites_never_writes_an_undeclared_condition_nor_a_not_app
 def test_override_refused_names_what_ignore_prerequisites_leaves_alone():
     entry = _kb.CATALOG['Q285023']
     facts = {'exchange': {'conflict': None}, 'keys': {_kb.key_id(IMC + '\\Parameters'): _kb.DENIED}}
-    assert kb.override_refused(entry, {'condition': True}, facts, {}) == \
+    assert kb.override_refused(entry, {'condition': True}, facts) == \
         f'{IMC}\\Parameters could not be read, so the prior state of its values is unknown'
-    assert kb.override_refused(entry, {'condition': None}, facts, {}) == 'its condition could not be read'
+    assert kb.override_refused(entry, {'condition': None}, facts) == 'its condition could not be read'
+    assert kb.override_refused(entry, {'condition': False}, facts) == 'its condition does not hold, so it does not apply here'
+    assert kb.write_allowed(entry, {'status': 'blocked', 'condition': 'not_checkable'}, facts, True) is False
     facts['keys'] = {}
-    assert kb.override_refused(entry, {'condition': True}, dict(facts, keys={_kb.key_id(IMC + '\\Parameters'): {'values': {}}}), {}) is None
-    assert kb.write_allowed(entry, {'status': 'not_applicable', 'condition': True}, facts, {}, True) is False
-    assert kb.write_allowed(entry, {'status': 'needs_change', 'condition': True}, facts, {}, False) is True
+    assert kb.override_refused(entry, {'condition': True}, dict(facts, keys={_kb.key_id(IMC + '\\Parameters'): {'values': {}}})) is None
+    assert kb.write_allowed(entry, {'status': 'not_applicable', 'condition': True}, facts, True) is False
+    assert kb.write_allowed(entry, {'status': 'needs_change', 'condition': True}, facts, False) is True
 
 
 def test_restart_order_lists_each_service_once_in_kb_order():
