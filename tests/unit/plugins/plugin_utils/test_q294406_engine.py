@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import ast
 import copy
+import glob
 import inspect
+import os
+import sys
 
 import pytest
 
@@ -27,6 +30,10 @@ from ansible_collections.legacy_exchange.exchange55.tests.unit.plugins.plugin_ut
 
 ENTRY = _kb.CATALOG['Q294406']
 SERVICE_KEY = _kb.component_key(ENTRY)
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
+FLEET_FILES = sorted(glob.glob(os.path.join(ROOT, 'tests', 'e2e', 'fleets', '*.yml'))
+                     + glob.glob(os.path.join(ROOT, 'tests', 'simulator', 'fleets', '*.yml'))
+                     + [os.path.join(ROOT, 'examples', 'demo-fleet.yml')])
 
 
 def owa_answer(ssl):
@@ -60,6 +67,34 @@ def test_the_kb_module_and_owa_url_protocol_give_the_same_status_and_reasons(nam
     assert (engine['status'], engine['reasons']) == (expected['status'], expected['reasons'])
     assert engine['prerequisites']['exchange_55'] == expected['prerequisites']['exchange_55']
     assert engine['prerequisites']['service_pack'] == expected['prerequisites']['service_pack_4']
+
+
+def fleet_hosts():
+    """(file, host spec) of every host of the simulated fleets, as the simulator reads them (defaults merged)."""
+    sys.path.insert(0, os.path.join(ROOT, 'tests', 'simulator'))
+    try:
+        from winsim.fleetfile import load_fleet
+    finally:
+        sys.path.pop(0)
+    return [(os.path.relpath(path, ROOT), spec) for path in FLEET_FILES for spec in load_fleet(path)]
+
+
+def fake_of(spec) -> FakeHost:
+    registry = {key: {name: RegValue.from_record(record) for name, record in values.items()} for key, values in spec.registry.items()}
+    files = {item.path: item.version or '' for item in spec.files.values() if item is not None}
+    return FakeHost(registry, files, {name: info.state for name, info in spec.services.items()}, name=spec.name)
+
+
+@pytest.mark.parametrize('source, spec', fleet_hosts(), ids=lambda value: getattr(value, 'name', None) or str(value))
+def test_every_simulated_server_gets_the_same_q294406_answer_from_both_modules(source, spec):
+    """The demo fleet, the simulator's example and the e2e fleets: kb's and owa_url_protocol's Q294406 agree."""
+    owa = owa_answer(spec.owa_ssl_required)
+    expected = _q294406.evaluate(gather_facts(fake_of(spec), owa=owa))
+    found = read_facts(fake_of(spec), [ENTRY], owa)
+    engine = _kb.evaluate(ENTRY, found, wording=_q294406.wording(found['server']))
+    if expected['prerequisites']['information_store_key'] is False and found['keys'].get(_kb.key_id(SERVICE_KEY)) is None:
+        expected['reasons'] = [reason.replace(_q294406.KEY, SERVICE_KEY) for reason in expected['reasons']]
+    assert (engine['status'], engine['reasons']) == (expected['status'], expected['reasons']), source
 
 
 def test_q294406_words_only_replace_engine_words():
