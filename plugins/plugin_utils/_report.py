@@ -194,9 +194,10 @@ def server_entry(host: str, result, fail_on_blocked: bool = False) -> dict:
 def failed_hosts(report: dict) -> dict:
     """{host: one-line reason} for every entry that must fail its host once the report is written."""
     failed = {}
+    what = 'a KB' if report.get('kbs') else 'KB Q294406'      # a kb report's reasons name their KBs
     for server in report['servers']:
         if server['failed']:
-            failed[server['host']] = server['error'] or f'KB Q294406 is blocked on this host (fail_on_blocked is set): {"; ".join(server["reasons"])}'
+            failed[server['host']] = server['error'] or f'{what} is blocked on this host (fail_on_blocked is set): {"; ".join(server["reasons"])}'
     return failed
 
 

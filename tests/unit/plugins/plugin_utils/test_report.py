@@ -405,3 +405,13 @@ def test_q294406_results_have_no_kb_table():
     from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._report import build_report
     report = build_report({'exch-a': {'q294406': {'status': 'compliant', 'reasons': ['ok']}}}, 'audit')
     assert 'kbs' not in report and report['kb'] == 'Q294406'
+
+
+def test_fail_on_blocked_names_the_blocked_kb_of_a_kb_report():
+    results = {'exsrv01': {'changed': False, 'failed': True, 'error_kind': 'blocked', 'msg': 'KB prerequisites not met, ...',
+                           'kb': {'Q243581': {'status': 'compliant', 'reasons': ['Background Cleanup is REG_DWORD 60000']},
+                                  'Q294406': {'status': 'blocked', 'reasons': ['Service Pack 3 found (ServicePackBuild 2650)']}}}}
+    report = build_report(results, 'audit', fail_on_blocked=True, generated=GENERATED)
+    assert failed_hosts(report) == {
+        'exsrv01': 'a KB is blocked on this host (fail_on_blocked is set): Q294406: Service Pack 3 found (ServicePackBuild 2650)'}
+    assert failed_hosts(build_report(results, 'audit', generated=GENERATED)) == {}
