@@ -11,11 +11,12 @@ import json
 from ansible_collections.legacy_exchange.exchange55.plugins.modules.kb import ARGUMENT_SPEC
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils import _kb
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._action import Exchange55Action
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._apply import BackupTarget, apply_change, record
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._apply import apply_change, record
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import load_record
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._kb_reads import read_facts
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import stored_name
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._safeguards import restore_plan
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._safeguards import restore_plan, restored_already
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._service import restart_services
 
 # How the message starts when blocked KBs are refused their writes (error_kind 'blocked'), as for owa_url_protocol.
@@ -129,7 +130,7 @@ class ActionModule(Exchange55Action):
             return self._restore(host, args, entries, restores, owa, inventory_hostname)
         facts = read_facts(host, entries, owa)
         check_mode, diff = self._task.check_mode, self._task.diff
-        backup = self._backup_target(args, inventory_hostname)
+        backup = self.backup_target(args, inventory_hostname)
         result = {'changed': False, 'restart_required': False, 'restarted': False, 'reads': facts['reads'],
                   'server': {'exchange': facts['exchange'], 'evidence': facts['server']['evidence'],
                              'owa': facts['server']['owa'], 'denied': facts['denied']},
@@ -200,12 +201,6 @@ class ActionModule(Exchange55Action):
             result.update(failed=True, error_kind='blocked', msg=refusal(refused, args['ignore_prerequisites']))
         return result
 
-    def _backup_target(self, args, inventory_hostname):
-        if not args['backup']:
-            return None
-        return BackupTarget(args['backup_dir'], inventory_hostname, self.settings.host, self.settings.transport,
-                            args.get('backup_encoding') or 'cp1252')
-
     @staticmethod
     def _restart(host, args, result, reports):
         """``restart_services``: restart each service that a changed KB asks for, once, after all the writes (stopped in the
@@ -245,16 +240,15 @@ class ActionModule(Exchange55Action):
         The value's name is written back as the record spells it (the server's spelling at backup time): a value now held
         under another case is deleted and written again under the recorded name, as owa_url_protocol's restore does."""
         result = {'changed': False, 'restored': [], 'restart_required': False, 'restarted': False}
-        backup = self._backup_target(args, inventory_hostname)
+        backup = self.backup_target(args, inventory_hostname)
         diffs = []
         restarts = {}
         exact_all = True
         for kb, key, name, prior, saved in restores:
             listing = host.enum_values(key) or {}
-            stored = next((known for known in listing if known.lower() == name.lower()), None)
+            stored = stored_name(listing, name)
             current = host.get_value(key, stored, expected_type=listing[stored]) if stored is not None else None
-            # over WinRM a REG_EXPAND_SZ reads back expanded: same_as_written compares what it can (windows-semantics.md)
-            same = current == prior or (current is not None and prior is not None and host.same_as_written(prior, current))
+            same = restored_already(host, prior, current)
             recorded = saved.get('value_name') or name
             change = RestoreChange(kb, key, recorded if prior is not None else (stored or recorded), stored, current, prior, same)
             refused, exact = restore_plan(saved, bool(args.get('restore_expanded')), recorded)
@@ -299,7 +293,7 @@ def _stored_name(facts: dict, change) -> str | None:
     state = _kb.key_state(facts['keys'], change.key)
     if state in (None, _kb.DENIED):
         return None
-    return next((known for known in state['values'] if known.lower() == change.name.lower()), None)
+    return stored_name(state['values'], change.name)
 
 
 def newest_per_value(restores: list) -> list:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible_collections.legacy_exchange.exchange55.plugins.modules.owa_url_protocol import ARGUMENT_SPEC
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._action import Exchange55Action
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._apply import BackupTarget, apply_change, record
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._apply import apply_change, record
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._backup import load_record
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._exchange55 import SERVICE
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q294406 import (
@@ -23,7 +23,7 @@ from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q29440
     write_allowed,
 )
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._safeguards import restore_plan
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._safeguards import restore_plan, restored_already
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._service import restart_service
 
 __all__ = ['REFUSAL', 'ActionModule']
@@ -55,8 +55,7 @@ class ActionModule(Exchange55Action):
         name, replaces = stored_name or VALUE_NAME, None
         if prepared is not None:    # restore_from: put back exactly the recorded prior state
             prior = prepared[0]
-            # over WinRM a REG_EXPAND_SZ reads back expanded: same_as_written compares what it can (windows-semantics.md)
-            same = current == prior or (current is not None and prior is not None and host.same_as_written(prior, current))
+            same = restored_already(host, prior, current)
             recorded_name = prepared[1].get('value_name') or VALUE_NAME
             if prior is not None:
                 name = recorded_name
@@ -75,12 +74,8 @@ class ActionModule(Exchange55Action):
                     result.update(failed=True, error_kind='blocked', msg=message)
                 return result
 
-        backup = None
-        if args['backup']:
-            backup = BackupTarget(args['backup_dir'], inventory_hostname, self.settings.host, self.settings.transport,
-                                  args.get('backup_encoding') or 'cp1252')
         outcome = apply_change(host, change, key=KEY, name=name, check_mode=self._task.check_mode, diff=self._task.diff,
-                               backup=backup, absent_type='REG_SZ', replaces=replaces)
+                               backup=self.backup_target(args, inventory_hostname), absent_type='REG_SZ', replaces=replaces)
         result.update(outcome.result)
         if exact is not None and change.changes and not result.get('failed'):
             result['restore_exact'] = exact

@@ -11,6 +11,7 @@ import traceback
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils import _connection
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._apply import BackupTarget
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._exchange55 import access_denied_advice, gather_facts
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._owa_probe import OwaAnswer, probe_owa, validate_owa_url
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q294406 import validate_protocol
@@ -102,6 +103,13 @@ class Exchange55Action(ControllerAction):
 
     def work(self, host, args: dict, owa, prepared, inventory_hostname: str) -> dict:
         raise NotImplementedError
+
+    def backup_target(self, args: dict, inventory_hostname: str):
+        """Where a value's backup goes (O(backup), O(backup_dir), O(backup_encoding)), or None without O(backup)."""
+        if not args['backup']:
+            return None
+        return BackupTarget(args['backup_dir'], inventory_hostname, self.settings.host, self.settings.transport,
+                            args.get('backup_encoding') or 'cp1252')
 
     @staticmethod
     def owa_answer(args: dict, host_vars: dict, settings):

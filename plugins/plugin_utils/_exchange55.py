@@ -62,7 +62,7 @@ from collections.abc import Callable
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._owa_probe import OwaAnswer
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._q294406 import (
     KEY, REQUIRED_STORE_VERSION, SETUP_KEY, VALUE_NAME)
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue, stored_name
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError, RemoteHost
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._version import FileVersion
 
@@ -317,7 +317,7 @@ def gather_facts(host: RemoteHost, owa: OwaAnswer | Callable[[], OwaAnswer] | No
     if names is not _DENIED:
         readings['setup_key'] = names is not None
         for wanted in SETUP_VALUES:
-            stored = _find(names or {}, wanted)
+            stored = stored_name(names or {}, wanted)
             if stored is None:
                 continue
             value = read(f'{SETUP_KEY} value "{stored}"', host.get_value, SETUP_KEY, stored, names[stored])
@@ -398,11 +398,6 @@ def access_denied_advice(transport: str | None, what: str = 'HKLM\\') -> str | N
     return None
 
 
-def _find(names, wanted: str) -> str | None:
-    """The stored spelling of a value name (Windows compares names case-insensitively)."""
-    return next((name for name in names if name.lower() == wanted.lower()), None)
-
-
 def _number(exchange: dict, name: str, value) -> int | None:
     """A build or version number from REG_DWORD, or REG_SZ digits (noted); None if absent or not a number."""
     if not isinstance(value, RegValue):
@@ -425,7 +420,7 @@ def _read_owa_url_protocol(host: RemoteHost, read: _Reader, entry: dict) -> None
     if names is _DENIED:
         return
     entry['key_present'] = names is not None
-    stored = _find(names or {}, VALUE_NAME)
+    stored = stored_name(names or {}, VALUE_NAME)
     if stored is None:
         entry['present'] = False if names is not None else None
         return

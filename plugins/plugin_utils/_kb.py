@@ -29,7 +29,7 @@ import re
 
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._kb_catalog import ENTRIES, SOURCE
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._regedit import CURRENT_VERSION_KEY
-from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue, parse_key_path
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import RegValue, parse_key_path, stored_name
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._version import FileVersion
 
 SERVICES_KEY = 'HKLM\\SYSTEM\\CurrentControlSet\\Services'
@@ -399,7 +399,8 @@ def key_state(keys: dict, key: str):
 
 
 def find_value(values: dict, name: str):
-    return next((value for stored, value in values.items() if stored.lower() == name.lower()), None)
+    stored = stored_name(values, name)
+    return None if stored is None else values[stored]
 
 
 # ------------------------------------------------------------------ evaluation

@@ -14,6 +14,7 @@ from __future__ import annotations
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils import _kb
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._exchange55 import (
     UNREADABLE_STORE_KINDS, _without_host, gather_facts)
+from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._registry import stored_name
 from ansible_collections.legacy_exchange.exchange55.plugins.plugin_utils._remote._base import RemoteError
 
 
@@ -102,7 +103,7 @@ def _read_key(view, key, names, denied):
         return None
     values = {}
     for name in names:
-        stored = next((known for known in listing if known.lower() == name.lower()), None)
+        stored = stored_name(listing, name)
         if stored is None:
             continue
         try:

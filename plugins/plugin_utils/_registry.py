@@ -71,6 +71,12 @@ def type_code(name: str) -> int:
                      f'or REG_TYPE_<number>')
 
 
+def stored_name(names, wanted: str) -> str | None:
+    """The spelling under which ``names`` holds the value name ``wanted``, or None: Windows compares value names
+    case-insensitively and keeps the spelling a value was created with (docs/windows-semantics.md)."""
+    return next((name for name in names if name.lower() == wanted.lower()), None)
+
+
 def parse_key_path(key: str) -> tuple[str, str]:
     """Split ``HKLM\\SOFTWARE\\...`` (or ``HKEY_LOCAL_MACHINE\\...``) into ('HKLM', 'SOFTWARE\\...')."""
     if not isinstance(key, str) or not key.strip():

@@ -37,6 +37,12 @@ def after_write_failure(fields: dict, error, name: str) -> dict:
     return kept
 
 
+def restored_already(host, prior, current) -> bool:
+    """Does the server already hold the recorded prior state?  Over WinRM a REG_EXPAND_SZ reads back expanded, so
+    the host's ``same_as_written`` compares what it can (docs/windows-semantics.md)."""
+    return current == prior or (current is not None and prior is not None and host.same_as_written(prior, current))
+
+
 def restore_plan(record: dict, restore_expanded: bool, name: str):
     """For ``restore_from``: (refusal fields or None, whether the restore would be exact)."""
     prior = record.get('prior') or {}
